@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# README command 2: install what the tests need, then run type check, lint and the whole suite.
+# Tests talk to real MariaDB, PostgreSQL and RabbitMQ on 127.0.0.1 and run real haproxy; each
+# service is installed and started here when it is missing, and a test fails (never skips) when
+# one is still unreachable.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/test-services.sh
+npx tsc --noEmit
+npx eslint --max-warnings 0 .
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+# Budget: the whole suite must finish well inside 15 minutes on 2 cores.
+exec timeout --signal=TERM 840 node --import tsx --test --test-concurrency=3 --test-timeout=180000 "${files[@]}"

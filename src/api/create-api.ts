@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto'
+import { fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
+import { Counter, Histogram, type Registry } from 'prom-client'
+import type { Logger } from '../common/logger.ts'
+import { systemClock, type Clock } from '../common/clock.ts'
+import { acceptsJson } from './accept.ts'
+import { routingError, toFault } from './fault.ts'
+import { cachedHealth, type HealthProbe } from './healthcheck.ts'
+import { versionDocument } from './versions.ts'
+
+export interface ApiOptions {
+  log: Logger
+  registry: Registry
+  clock?: Clock
+  healthcheck: { enabled: boolean; refreshIntervalSeconds: number; probe: HealthProbe }
+}
+
+// spec/api-v2.md §3.1: a deployment may publish the API under /load-balancer/ behind a proxy.
+const PATH_PREFIX = '/load-balancer'
+
+/** The Octavia v2 API as a Fastify app (not listening yet). */
+export function createApi(options: ApiOptions): FastifyInstance {
+  const clock = options.clock ?? systemClock
+  const app = fastify({
+    loggerInstance: options.log.child({ component: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: () => `req-${randomUUID()}`,
+    requestIdHeader: false,
+    bodyLimit: 114_688, // oslo sizelimit default (spec/api-v2.md §3.2)
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/'
+      return url === PATH_PREFIX || url.startsWith(`${PATH_PREFIX}/`) ? url.slice(PATH_PREFIX.length) || '/' : url
+    },
+  })
+  instrument(app, options.registry)
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-openstack-request-id', req.id)
+    if (req.url.split('?')[0] !== '/healthcheck' && !acceptsJson(req.headers.accept)) {
+      return reply.code(406).send(routingError(406, 'Only content type application/json is accepted.'))
+    }
+  })
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send(routingError(404)))
+  app.setErrorHandler((err, req, reply) => {
+    const fault = toFault(err)
+    if (fault.status >= 500) req.log.error({ err }, 'request failed')
+    return reply.code(fault.status).send(fault.body)
+  })
+
+  app.get('/', async (req) => versionDocument(baseUrl(req)))
+
+  const health = cachedHealth(options.healthcheck.probe, options.healthcheck.refreshIntervalSeconds, clock)
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/healthcheck',
+    handler: async (req, reply) => {
+      if (!options.healthcheck.enabled) return reply.code(404).send(routingError(404))
+      const result = await health()
+      reply.code(result.healthy ? 200 : 503)
+      if (req.method === 'HEAD') return reply.code(result.healthy ? 204 : 503).send()
+      if (acceptsOnlyJson(req)) return reply.send({ detailed: false, reasons: [result.reason] })
+      return reply.type('text/plain; charset=UTF-8').send(result.reason)
+    },
+  })
+
+  for (const path of ['/v2', '/v2.0', '/v2/lbaas', '/v2.0/lbaas', '/v2/octavia', '/v2.0/octavia']) {
+    app.get(path, async (_req, reply) => reply.type('application/json').send(JSON.stringify('v2')))
+  }
+  return app
+}
+
+/** The URL the client used to reach `/`, honouring a proxy's X-Forwarded-* headers (spec/api-v2.md §2). */
+function baseUrl(req: FastifyRequest): string {
+  const forwardedProto = header(req, 'x-forwarded-proto')
+  const forwardedHost = header(req, 'x-forwarded-host')
+  const proto = forwardedProto ?? req.protocol
+  const host = forwardedHost ?? req.headers.host ?? `${req.hostname}`
+  const prefix = req.originalUrl.startsWith(PATH_PREFIX) ? PATH_PREFIX : ''
+  return `${proto}://${host}${prefix}/`
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const value = req.headers[name]
+  const first = Array.isArray(value) ? value[0] : value
+  return first?.split(',')[0]?.trim() || undefined
+}
+
+function acceptsOnlyJson(req: FastifyRequest): boolean {
+  const accept = req.headers.accept ?? ''
+  return /application\/json/.test(accept) && !/text\/plain|\*\/\*/.test(accept)
+}
+
+function instrument(app: FastifyInstance, registry: Registry): void {
+  const requests = new Counter({
+    name: 'octavia_api_requests_total',
+    help: 'API requests answered, by method, route and status code',
+    labelNames: ['method', 'route', 'code'],
+    registers: [registry],
+  })
+  const duration = new Histogram({
+    name: 'octavia_api_request_duration_seconds',
+    help: 'Time to answer an API request',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched'
+    requests.inc({ method: req.method, route, code: String(reply.statusCode) })
+    duration.observe({ method: req.method, route }, reply.elapsedTime / 1000)
+  })
+}

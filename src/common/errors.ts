@@ -1,0 +1,35 @@
+// Typed errors in domain words. Only src/api/fault.ts turns them into HTTP statuses.
+
+export const ERROR_KINDS = [
+  'invalid', 'not-found', 'conflict', 'immutable', 'forbidden', 'unauthorized',
+  'quota', 'not-implemented', 'provider', 'unavailable',
+] as const
+export type ErrorKind = (typeof ERROR_KINDS)[number]
+
+export abstract class OctaviaError extends Error {
+  abstract readonly kind: ErrorKind
+}
+
+export class InvalidInput extends OctaviaError {
+  readonly kind = 'invalid'
+}
+
+export class NotFound extends OctaviaError {
+  readonly kind = 'not-found'
+  constructor(label: string, id: string) {
+    super(`${label} ${id} not found.`)
+  }
+}
+
+export class Conflict extends OctaviaError {
+  readonly kind = 'conflict'
+}
+
+export class NotImplemented extends OctaviaError {
+  readonly kind = 'not-implemented'
+}
+
+/** A dependency (database, queue, agent) cannot be reached; the caller may retry later. */
+export class ServiceUnavailable extends OctaviaError {
+  readonly kind = 'unavailable'
+}
