@@ -70,9 +70,9 @@ function parseOverride(path: readonly string[], text: string, source: string, is
 }
 
 function parseYaml(text: string, path: readonly string[], source: string, issues: ConfigIssue[]): unknown {
-  const document = YAML.parseDocument(text)
+  const document = YAML.parseDocument(text, { prettyErrors: false })
   if (document.errors.length > 0) {
-    issues.push({ file: source, path: formatPath(path), message: `not a valid YAML value: ${document.errors[0]!.message.split('\n')[0]}` })
+    issues.push({ file: source, path: formatPath(path), message: `not a valid YAML value: ${document.errors[0]!.message}` })
     return undefined
   }
   return document.toJS() as unknown
