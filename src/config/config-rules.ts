@@ -74,8 +74,8 @@ function checkHeartbeatKey(config: OctaviaConfig, placements: Placements, report
   const role = (['manager', 'agent'] as const satisfies readonly Role[]).find((r) => config.roles[r])
   if (role !== undefined) {
     // Suggest the place health_manager options already come from, if any.
-    const sibling = [...placements].find(([effective]) => effective.startsWith('health_manager.'))?.[1].pillarPath
-    const at = sibling ? [...sibling.split('.').slice(0, sibling.split('.').indexOf('health_manager') + 1), 'heartbeat_key'] : ['octavia', role, 'health_manager', 'heartbeat_key']
+    const given = [...placements.values()].map((p) => p.pillarPath.split('.')).find((path) => path.includes('health_manager'))
+    const at = given ? [...given.slice(0, given.indexOf('health_manager') + 1), 'heartbeat_key'] : ['octavia', role, 'health_manager', 'heartbeat_key']
     report.error(at, `required when the ${role} role runs, unless the deployment is the embedded kind `
       + '(database sqlite, message_queue memory, loopback health_manager.bind_ip and agent.controllers)')
   }
