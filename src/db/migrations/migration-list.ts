@@ -1,0 +1,10 @@
+import type { EngineMigration } from './engine-migration.ts'
+import { initial } from './0001_initial.ts'
+
+/**
+ * Every migration, in order. Names sort in application order and are recorded in the
+ * database: never rename or edit one that has shipped; add a new one instead.
+ */
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: EngineMigration]> = [
+  ['0001_initial', initial],
+]

@@ -1,0 +1,117 @@
+import BetterSqlite3 from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { SqliteDatabase, SqliteStatement } from 'kysely'
+import { SQLITE_BUSY_TIMEOUT_MS } from './database-options.ts'
+
+// SQLite has no boolean or timestamp type and better-sqlite3 binds neither booleans nor
+// Dates. This adapter makes SQLite read and write the same JS values as MySQL and
+// PostgreSQL: parameters are converted on the way in, and result columns are converted
+// on the way out by their declared type ("boolean", "datetime"), which better-sqlite3
+// reports for every column that comes straight from a table.
+
+/** Timestamps are stored as UTC text "YYYY-MM-DD HH:MM:SS.SSS": fixed width, so text order is time order. */
+export function toSqliteTimestamp(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '')
+}
+
+export function fromSqliteTimestamp(text: string): Date {
+  return new Date(`${text.replace(' ', 'T')}Z`)
+}
+
+function toParameter(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0
+  if (value instanceof Date) return toSqliteTimestamp(value)
+  return value
+}
+
+type Convert = (value: unknown) => unknown
+
+const convertBoolean: Convert = (value) => (value === null || value === undefined ? value : value !== 0 && value !== '0')
+const convertTimestamp: Convert = (value) => (typeof value === 'string' ? fromSqliteTimestamp(value) : value)
+
+function converterFor(declaredType: string | null): Convert | undefined {
+  const type = (declaredType ?? '').toLowerCase()
+  if (type === 'boolean') return convertBoolean
+  if (type === 'datetime') return convertTimestamp
+  return undefined
+}
+
+const STATEMENT_CACHE_SIZE = 256
+
+class ConvertingStatement implements SqliteStatement {
+  readonly reader: boolean
+  readonly #statement: BetterSqlite3.Statement
+  readonly #converters: ReadonlyArray<readonly [string, Convert]>
+
+  constructor(statement: BetterSqlite3.Statement) {
+    this.#statement = statement
+    this.reader = statement.reader
+    const converters: Array<readonly [string, Convert]> = []
+    if (statement.reader) {
+      for (const column of statement.columns()) {
+        const convert = converterFor(column.type)
+        if (convert) converters.push([column.name, convert])
+      }
+    }
+    this.#converters = converters
+  }
+
+  #convertRow = (row: unknown): unknown => {
+    const record = row as Record<string, unknown>
+    for (const [name, convert] of this.#converters) record[name] = convert(record[name])
+    return record
+  }
+
+  all(parameters: ReadonlyArray<unknown>): unknown[] {
+    const rows = this.#statement.all(...parameters.map(toParameter))
+    return this.#converters.length === 0 ? rows : rows.map(this.#convertRow)
+  }
+
+  run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
+    return this.#statement.run(...parameters.map(toParameter))
+  }
+
+  *iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
+    for (const row of this.#statement.iterate(...parameters.map(toParameter))) yield this.#convertRow(row)
+  }
+}
+
+class ConvertingDatabase implements SqliteDatabase {
+  readonly #db: BetterSqlite3.Database
+  readonly #cache = new Map<string, ConvertingStatement>()
+
+  constructor(db: BetterSqlite3.Database) {
+    this.#db = db
+  }
+
+  prepare(sql: string): SqliteStatement {
+    let statement = this.#cache.get(sql)
+    if (statement) return statement
+    statement = new ConvertingStatement(this.#db.prepare(sql))
+    // DDL may change the columns (and so the converters) of cached statements: start afresh.
+    if (/^\s*(create|drop|alter)\b/i.test(sql)) {
+      this.#cache.clear()
+    } else {
+      if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string)
+      this.#cache.set(sql, statement)
+    }
+    return statement
+  }
+
+  close(): void {
+    this.#cache.clear()
+    this.#db.close()
+  }
+}
+
+/** Opens (creating if needed) a SQLite file with WAL, enforced foreign keys and a busy timeout. */
+export function openSqlite(path: string): SqliteDatabase {
+  if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
+  const db = new BetterSqlite3(path, { timeout: SQLITE_BUSY_TIMEOUT_MS })
+  if (path !== ':memory:' && path !== '') db.pragma('journal_mode = WAL')
+  db.pragma('foreign_keys = ON')
+  // WAL makes NORMAL durable against application crashes; only an OS crash may lose the last commits.
+  db.pragma('synchronous = NORMAL')
+  return new ConvertingDatabase(db)
+}
