@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely'
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely'
 import { systemClock, type Clock } from '../common/clock.ts'
 import type { Database, Executor } from './database.ts'
 import { DatabaseError, DuplicateEntry, MigrationFailed } from './errors.ts'
@@ -51,15 +51,27 @@ export async function migrateToLatest(db: Database, clock: Clock = systemClock):
   return { applied }
 }
 
-/** The last applied migration (null on an empty database), the newest this code knows, and what is pending. */
-export async function currentVersion(db: Database): Promise<{ current: string | null; head: string; pending: string[] }> {
+/**
+ * The last applied migration (null on an empty database), the newest this code knows, what is
+ * pending, and migrations the database has that this code does not know (a newer release ran).
+ */
+export async function currentVersion(db: Database): Promise<{ current: string | null; head: string; pending: string[]; unknown: string[] }> {
   const migrations = await createMigrator(db).getMigrations()
   const executed = migrations.filter((m) => m.executedAt !== undefined)
   return {
     current: executed[executed.length - 1]?.name ?? null,
     head: HEAD,
     pending: migrations.filter((m) => m.executedAt === undefined).map((m) => m.name),
+    unknown: (await appliedNames(db)).filter((name) => !migrations.some((m) => m.name === name)),
   }
+}
+
+/** Every migration name recorded in the database, known to this code or not. */
+async function appliedNames(db: Database): Promise<string[]> {
+  const tables = await db.kysely.introspection.getTables({ withInternalKyselyTables: true })
+  if (!tables.some((t) => t.name === MIGRATION_TABLE)) return []
+  const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(db.kysely)
+  return rows.rows.map((r) => r.name)
 }
 
 /** Records the release the configuration targets (the pillar's `version`, e.g. "ocata"). */
