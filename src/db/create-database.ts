@@ -36,6 +36,7 @@ const pgTypes = {
 
 function createDialect(options: DatabaseOptions, log: Logger | undefined): Dialect {
   const poolSize = options.max_pool_size ?? DEFAULT_MAX_POOL_SIZE
+  const maxConnections = poolSize + (options.max_overflow ?? 0)
   const timeoutMs = (options.pool_timeout ?? DEFAULT_POOL_TIMEOUT) * 1000
   switch (options.engine) {
     case 'sqlite': {
@@ -51,7 +52,9 @@ function createDialect(options: DatabaseOptions, log: Logger | undefined): Diale
           user: options.user ?? 'octavia',
           password: options.password ?? '',
           database: options.name ?? 'octavia',
-          connectionLimit: poolSize,
+          connectionLimit: maxConnections,
+          maxIdle: poolSize,
+          idleTimeout: 60_000,
           connectTimeout: timeoutMs,
           charset: 'utf8mb4',
           // Dates are written and read as UTC with milliseconds (columns are DATETIME(3)).
@@ -76,7 +79,8 @@ function createDialect(options: DatabaseOptions, log: Logger | undefined): Diale
           user: options.user ?? 'octavia',
           password: options.password ?? '',
           database: options.name ?? 'octavia',
-          max: poolSize,
+          max: maxConnections,
+          idleTimeoutMillis: 60_000,
           connectionTimeoutMillis: timeoutMs,
           options: '-c TimeZone=UTC',
           types: pgTypes,

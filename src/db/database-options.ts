@@ -8,17 +8,19 @@ export type DatabaseEngine = (typeof DATABASE_ENGINES)[number]
 export interface DatabaseOptions {
   engine: DatabaseEngine
   /** SQLite file; `:memory:` is allowed; the parent directory is created. */
-  path?: string
-  host?: string
-  port?: number
+  path?: string | null
+  host?: string | null
+  port?: number | null
   /** Database (schema) name on the MySQL/PostgreSQL server. */
-  name?: string
-  user?: string
-  password?: string
-  /** Connections per process (MySQL/PostgreSQL); default 10. */
-  max_pool_size?: number
+  name?: string | null
+  user?: string | null
+  password?: string | null
+  /** Connections kept open per process (MySQL/PostgreSQL); default 10. */
+  max_pool_size?: number | null
+  /** Extra connections opened under load and closed when idle (oslo.db's max_overflow); default 0. */
+  max_overflow?: number | null
   /** Seconds to wait for a free pooled connection or a new one; default 30. */
-  pool_timeout?: number
+  pool_timeout?: number | null
 }
 
 export const DEFAULT_PORTS = { mysql: 3306, postgresql: 5432 } as const

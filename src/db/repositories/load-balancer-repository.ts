@@ -1,0 +1,227 @@
+import type { Insertable, Selectable, Updateable } from 'kysely'
+import type { Clock } from '../../common/clock.ts'
+import { newId } from '../../common/ids.ts'
+import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.ts'
+import type { Database, Executor, Transaction } from '../database.ts'
+import type { AdditionalVipTable, LoadBalancerTable, Schema, VipTable } from '../schema.ts'
+import { inTransaction } from './in-transaction.ts'
+import { setOperatingStatus, setProvisioningStatus } from './provisioning-status.ts'
+import { deleteTags, readTags, replaceTags } from './tags.ts'
+
+export type LoadBalancerRow = Selectable<LoadBalancerTable>
+export type VipRow = Selectable<VipTable>
+export type AdditionalVipRow = Selectable<AdditionalVipTable>
+
+/** A load balancer with what the API shows of it. */
+export interface LoadBalancer extends LoadBalancerRow {
+  vip: VipRow | null
+  /** vip_security_group, sorted. */
+  vip_sg_ids: string[]
+  /** Sorted by subnet_id. */
+  additional_vips: AdditionalVipRow[]
+  tags: string[]
+  /** Listeners and pools of the LB, oldest first. */
+  listener_ids: string[]
+  pool_ids: string[]
+}
+
+export interface NewLoadBalancer extends Omit<Insertable<LoadBalancerTable>,
+  'id' | 'created_at' | 'updated_at' | 'enabled' | 'provisioning_status' | 'operating_status'> {
+  id?: string
+  /** Default true. */
+  enabled?: boolean
+  /** Default PENDING_CREATE / OFFLINE (spec/api-v2.md §6.2). */
+  provisioning_status?: ProvisioningStatus
+  operating_status?: OperatingStatus
+  vip: Omit<Insertable<VipTable>, 'load_balancer_id'>
+  vip_sg_ids?: readonly string[]
+  additional_vips?: ReadonlyArray<Omit<Insertable<AdditionalVipTable>, 'load_balancer_id'>>
+  tags?: readonly string[]
+}
+
+/** Fields an update may change; statuses change only through the status methods. */
+export interface LoadBalancerChanges extends Omit<Updateable<LoadBalancerTable>,
+  'updated_at' | 'provisioning_status' | 'operating_status'> {
+  vip?: Omit<Updateable<VipTable>, 'load_balancer_id'>
+  vip_sg_ids?: readonly string[]
+  tags?: readonly string[]
+}
+
+const CHILD_TABLES_WITH_TAGS = ['listener', 'pool'] as const
+
+/**
+ * Load balancers with their VIP, additional VIPs, VIP security groups and tags.
+ * Every method takes an optional trailing executor (a transaction to join); methods that
+ * only make sense inside a transaction take it first.
+ */
+export class LoadBalancerRepository {
+  constructor(private readonly db: Database, private readonly clock: Clock) {}
+
+  /** Inserts the LB, its VIP, security groups, additional VIPs and tags in one transaction. */
+  async create(input: NewLoadBalancer, executor?: Executor): Promise<LoadBalancer> {
+    const { vip, vip_sg_ids: sgIds = [], additional_vips: additionalVips = [], tags = [], ...fields } = input
+    const id = input.id ?? newId()
+    return inTransaction(this.db, executor, async (trx) => {
+      await trx.insertInto('load_balancer').values({
+        ...fields,
+        id,
+        enabled: input.enabled ?? true,
+        provisioning_status: input.provisioning_status ?? 'PENDING_CREATE',
+        operating_status: input.operating_status ?? 'OFFLINE',
+        created_at: this.clock.now(),
+        updated_at: null,
+      }).execute()
+      await trx.insertInto('vip').values({ ...vip, load_balancer_id: id }).execute()
+      const uniqueSgIds = [...new Set(sgIds)]
+      if (uniqueSgIds.length > 0) {
+        await trx.insertInto('vip_security_group').values(uniqueSgIds.map((sg_id) => ({ load_balancer_id: id, sg_id }))).execute()
+      }
+      if (additionalVips.length > 0) {
+        await trx.insertInto('additional_vip').values(additionalVips.map((a) => ({ ...a, load_balancer_id: id }))).execute()
+      }
+      await replaceTags(trx, id, tags)
+      const created = await this.get(id, trx)
+      if (!created) throw new Error(`load balancer ${id} vanished inside its own transaction`)
+      return created
+    })
+  }
+
+  async get(id: string, executor: Executor = this.db.kysely): Promise<LoadBalancer | undefined> {
+    const row = await executor.selectFrom('load_balancer').selectAll().where('id', '=', id).executeTakeFirst()
+    if (!row) return undefined
+    const [found] = await this.#withRelations(executor, [row])
+    return found
+  }
+
+  /** Load balancers oldest first; DELETED ones only when asked. */
+  async list(filter: { project_id?: string; include_deleted?: boolean } = {}, executor: Executor = this.db.kysely): Promise<LoadBalancer[]> {
+    let query = executor.selectFrom('load_balancer').selectAll()
+    if (filter.project_id !== undefined) query = query.where('project_id', '=', filter.project_id)
+    if (!filter.include_deleted) query = query.where('provisioning_status', '!=', 'DELETED')
+    const rows = await query.orderBy('created_at').orderBy('id').execute()
+    return this.#withRelations(executor, rows)
+  }
+
+  /**
+   * Locks the LB row until the transaction ends, so a status check and the writes that
+   * depend on it ("test and set", spec/api-v2.md §6.3) cannot interleave with another's.
+   * MySQL/PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks: our transactions
+   * start with BEGIN IMMEDIATE, which takes the database's write lock for the whole
+   * transaction, so holding `trx` already excludes every other writer.
+   */
+  async lockForUpdate(trx: Transaction<Schema>, id: string): Promise<LoadBalancerRow | undefined> {
+    const query = trx.selectFrom('load_balancer').selectAll().where('id', '=', id)
+    return (this.db.engine === 'sqlite' ? query : query.forUpdate()).executeTakeFirst()
+  }
+
+  /** Writes the given fields (and updated_at); resolves whether the LB exists. */
+  async update(id: string, changes: LoadBalancerChanges, executor?: Executor): Promise<boolean> {
+    const { vip, vip_sg_ids: sgIds, tags, ...fields } = changes
+    return inTransaction(this.db, executor, async (trx) => {
+      const { numUpdatedRows } = await trx.updateTable('load_balancer').set({ ...fields, updated_at: this.clock.now() })
+        .where('id', '=', id).executeTakeFirst()
+      if (numUpdatedRows === 0n) return false
+      if (vip !== undefined && Object.keys(vip).length > 0) {
+        await trx.updateTable('vip').set(vip).where('load_balancer_id', '=', id).execute()
+      }
+      if (sgIds !== undefined) {
+        await trx.deleteFrom('vip_security_group').where('load_balancer_id', '=', id).execute()
+        const unique = [...new Set(sgIds)]
+        if (unique.length > 0) {
+          await trx.insertInto('vip_security_group').values(unique.map((sg_id) => ({ load_balancer_id: id, sg_id }))).execute()
+        }
+      }
+      if (tags !== undefined) await replaceTags(trx, id, tags)
+      return true
+    })
+  }
+
+  /** Compare-and-set: resolves whether the status changed (see provisioning-status.ts). */
+  setProvisioningStatus(id: string, to: ProvisioningStatus, options: { from?: ProvisioningStatus | readonly ProvisioningStatus[] } = {},
+    executor: Executor = this.db.kysely): Promise<boolean> {
+    return setProvisioningStatus(executor, 'load_balancer', id, to, { ...options, at: this.clock.now() })
+  }
+
+  setOperatingStatus(id: string, to: OperatingStatus, options: { from?: OperatingStatus | readonly OperatingStatus[] } = {},
+    executor: Executor = this.db.kysely): Promise<boolean> {
+    return setOperatingStatus(executor, 'load_balancer', id, to, { ...options, at: this.clock.now() })
+  }
+
+  /** The end of a delete flow: the row stays, DELETED, until housekeeping purges it. */
+  markDeleted(id: string, executor: Executor = this.db.kysely): Promise<boolean> {
+    return setProvisioningStatus(executor, 'load_balancer', id, 'DELETED', { at: this.clock.now() })
+  }
+
+  /**
+   * Removes the row for good (housekeeping purge); the database cascades to the VIPs,
+   * listeners, pools and everything under them. Tags of the LB and its children go too.
+   */
+  async delete(id: string, executor?: Executor): Promise<boolean> {
+    return inTransaction(this.db, executor, async (trx) => {
+      const taggedIds = [id, ...await this.#descendantIds(trx, id)]
+      const { numDeletedRows } = await trx.deleteFrom('load_balancer').where('id', '=', id).executeTakeFirst()
+      if (numDeletedRows === 0n) return false
+      await deleteTags(trx, taggedIds)
+      return true
+    })
+  }
+
+  async #descendantIds(executor: Executor, id: string): Promise<string[]> {
+    const ids: string[] = []
+    for (const table of CHILD_TABLES_WITH_TAGS) {
+      const rows = await executor.selectFrom(table).select('id').where('load_balancer_id', '=', id).execute()
+      ids.push(...rows.map((r) => r.id))
+    }
+    const members = await executor.selectFrom('member').innerJoin('pool', 'pool.id', 'member.pool_id')
+      .select('member.id').where('pool.load_balancer_id', '=', id).execute()
+    const monitors = await executor.selectFrom('health_monitor').innerJoin('pool', 'pool.id', 'health_monitor.pool_id')
+      .select('health_monitor.id').where('pool.load_balancer_id', '=', id).execute()
+    const policies = await executor.selectFrom('l7policy').innerJoin('listener', 'listener.id', 'l7policy.listener_id')
+      .select('l7policy.id').where('listener.load_balancer_id', '=', id).execute()
+    const rules = await executor.selectFrom('l7rule').innerJoin('l7policy', 'l7policy.id', 'l7rule.l7policy_id')
+      .innerJoin('listener', 'listener.id', 'l7policy.listener_id').select('l7rule.id')
+      .where('listener.load_balancer_id', '=', id).execute()
+    return [...ids, ...[members, monitors, policies, rules].flat().map((r) => r.id)]
+  }
+
+  async #withRelations(executor: Executor, rows: LoadBalancerRow[]): Promise<LoadBalancer[]> {
+    if (rows.length === 0) return []
+    const ids = rows.map((r) => r.id)
+    const [vips, sgs, additional, tags, listeners, pools] = await Promise.all([
+      executor.selectFrom('vip').selectAll().where('load_balancer_id', 'in', ids).execute(),
+      executor.selectFrom('vip_security_group').selectAll().where('load_balancer_id', 'in', ids).orderBy('sg_id').execute(),
+      executor.selectFrom('additional_vip').selectAll().where('load_balancer_id', 'in', ids).orderBy('subnet_id').execute(),
+      readTags(executor, ids),
+      executor.selectFrom('listener').select(['id', 'load_balancer_id']).where('load_balancer_id', 'in', ids)
+        .orderBy('created_at').orderBy('id').execute(),
+      executor.selectFrom('pool').select(['id', 'load_balancer_id']).where('load_balancer_id', 'in', ids)
+        .orderBy('created_at').orderBy('id').execute(),
+    ])
+    const vipById = new Map(vips.map((v) => [v.load_balancer_id, v]))
+    const sgIds = groupBy(sgs, (s) => s.load_balancer_id, (s) => s.sg_id)
+    const additionalById = groupBy(additional, (a) => a.load_balancer_id, (a) => a)
+    const listenerIds = groupBy(listeners, (l) => l.load_balancer_id, (l) => l.id)
+    const poolIds = groupBy(pools, (p) => p.load_balancer_id, (p) => p.id)
+    return rows.map((row) => ({
+      ...row,
+      vip: vipById.get(row.id) ?? null,
+      vip_sg_ids: sgIds.get(row.id) ?? [],
+      additional_vips: additionalById.get(row.id) ?? [],
+      tags: tags.get(row.id) ?? [],
+      listener_ids: listenerIds.get(row.id) ?? [],
+      pool_ids: poolIds.get(row.id) ?? [],
+    }))
+  }
+}
+
+function groupBy<T, V>(items: readonly T[], key: (item: T) => string | null, value: (item: T) => V): Map<string, V[]> {
+  const groups = new Map<string, V[]>()
+  for (const item of items) {
+    const k = key(item)
+    if (k === null) continue
+    const group = groups.get(k)
+    if (group) group.push(value(item))
+    else groups.set(k, [value(item)])
+  }
+  return groups
+}
