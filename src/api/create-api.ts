@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { fastify, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { Counter, Histogram, type Registry } from 'prom-client'
 import type { Logger } from '../common/logger.ts'
 import { systemClock, type Clock } from '../common/clock.ts'
@@ -23,7 +23,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   const clock = options.clock ?? systemClock
   const app = fastify({
     loggerInstance: options.log.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req-${randomUUID()}`,
     requestIdHeader: false,
     bodyLimit: 114_688, // oslo sizelimit default (spec/api-v2.md §3.2)

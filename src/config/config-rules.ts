@@ -86,7 +86,8 @@ function checkHeartbeatKey(config: OctaviaConfig, placements: Placements, report
 function checkPortClashes(config: OctaviaConfig, pillarPathOf: (effective: string) => string[], report: Reporter): void {
   const listeners: { address: string; port: number; effective: string }[] = []
   const add = (address: string, port: number, effective: string): void => {
-    listeners.push({ address, port, effective })
+    // Port 0 asks the kernel for a free port: never a clash.
+    if (port !== 0) listeners.push({ address, port, effective })
   }
   if (config.roles.api) {
     add(config.api.bind.address, config.api.bind.port, 'api.bind.port')

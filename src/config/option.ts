@@ -247,6 +247,11 @@ export function port(): Leaf<number> {
   return int({ min: 1, max: 65535 })
 }
 
+/** A port this process listens on: 0 lets the kernel pick a free one (tests, several instances on one host). */
+export function listenPort(): Leaf<number> {
+  return int({ min: 0, max: 65535 })
+}
+
 // PyYAML (Salt's parser) reads yes/no/on/off as booleans; YAML 1.2 (ours) reads them as strings.
 const YAML11_BOOLEANS: Record<string, boolean> = { yes: true, on: true, no: false, off: false }
 

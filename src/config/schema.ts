@@ -2,7 +2,7 @@ import { DEFAULT_PROJECT_ID, DEFAULT_SUBNET } from './defaults.ts'
 import { contains, formatHostPort, isWildcard, overlaps, parseCidr, parseIp } from './ip-address.ts'
 import { NEWEST_RELEASE, release } from './openstack-release.ts'
 import {
-  INVALID, Leaf, bool, cidr, dict, host, hostPort, int, ip, list, num, oneOf, port, scalar, str, struct, url, uuid,
+  INVALID, Leaf, bool, cidr, dict, host, hostPort, int, ip, list, listenPort, num, oneOf, port, scalar, str, struct, url, uuid,
   type DefaultContext, type Output,
 } from './option.ts'
 import { defaultAllocationPools, networkIdFor } from './subnet-defaults.ts'
@@ -299,7 +299,7 @@ export const apiSettings = struct({
   /** Same option as api.bind.address (ALIASES). */
   bind_host: ip().default('127.0.0.1'),
   /** Same option as api.bind.port (ALIASES). */
-  bind_port: port().default(9876),
+  bind_port: listenPort().default(9876),
   /** Same option as identity.engine (ALIASES); deviation: Octavia defaults to keystone, our embedded default is noauth. */
   auth_strategy: oneOf(IDENTITY_ENGINES).default('noauth'),
   allow_pagination: bool().default(true),
@@ -477,18 +477,18 @@ const metricsAddress = (): Leaf<string> => ip().default('127.0.0.1')
 
 export const api = struct({
   /** Same as api_settings.bind_host/bind_port (ALIASES). */
-  bind: struct({ address: ip().default('127.0.0.1'), port: port().default(9876) }),
+  bind: struct({ address: ip().default('127.0.0.1'), port: listenPort().default(9876) }),
   /** Prometheus /metrics; `octavia up` (all roles in one process) serves all metrics here. */
-  metrics: struct({ enabled: bool().default(true), address: metricsAddress(), port: port().default(9877) }),
+  metrics: struct({ enabled: bool().default(true), address: metricsAddress(), port: listenPort().default(9877) }),
 })
 
 export const manager = struct({
   metrics: struct({
     enabled: bool().default(true),
     address: metricsAddress(),
-    worker_port: port().default(9878),
-    health_manager_port: port().default(9879),
-    housekeeping_port: port().default(9880),
+    worker_port: listenPort().default(9878),
+    health_manager_port: listenPort().default(9879),
+    housekeeping_port: listenPort().default(9880),
   }),
 })
 
@@ -505,7 +505,7 @@ export const agent = struct({
   api_url: url().nullable(),
   /** Most amphorae this agent runs; the compute driver schedules no more onto it. */
   capacity: int({ min: 1 }).default(100),
-  metrics: struct({ enabled: bool().default(true), address: metricsAddress(), port: port().default(9881) }),
+  metrics: struct({ enabled: bool().default(true), address: metricsAddress(), port: listenPort().default(9881) }),
 })
 
 export const ROLE_SECTIONS = { api, manager, agent } as const

@@ -1,11 +1,11 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createApi } from '../../src/api/create-api.ts'
 import { createLogger } from '../../src/common/logger.ts'
 import { createMetricsRegistry } from '../../src/common/metrics.ts'
 import type { Clock } from '../../src/common/clock.ts'
 
-function api(t: import('node:test').TestContext, enabled: boolean, probe: () => Promise<void>, clock?: Clock) {
+function api(t: TestContext, enabled: boolean, probe: () => Promise<void>, clock?: Clock) {
   const app = createApi({
     log: createLogger({ level: 'silent' }),
     registry: createMetricsRegistry(),

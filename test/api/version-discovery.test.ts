@@ -1,10 +1,10 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { createApi } from '../../src/api/create-api.ts'
 import { createLogger } from '../../src/common/logger.ts'
 import { createMetricsRegistry } from '../../src/common/metrics.ts'
 
-function api(t: import('node:test').TestContext) {
+function api(t: TestContext) {
   const app = createApi({
     log: createLogger({ level: 'silent' }),
     registry: createMetricsRegistry(),

@@ -46,7 +46,7 @@ test('out-of-range values, bad enum values and wrong list items are errors that 
   })
   const file = paths['p.yaml']!
   assert.deepEqual(problems({ files: [file], env: {} }), [
-    `${file}: octavia.api.bind.port: expected an integer between 1 and 65535, got 70000`,
+    `${file}: octavia.api.bind.port: expected an integer between 0 and 65535, got 70000`,
     `${file}: octavia.api.controller_worker.loadbalancer_topology: expected one of SINGLE, ACTIVE_STANDBY, got "DOUBLE"`,
     `${file}: octavia.api.api_settings.default_listener_tls_versions[1]: expected one of SSLv3, TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, got "TLSv9"`,
     `${file}: octavia.api.quotas.default_pool_quota: expected an integer between -1 and 2000000000, got -2`,

@@ -1,0 +1,97 @@
+import type { AddressInfo } from 'node:net'
+import type { Command } from 'commander'
+import { createApi } from '../../api/create-api.ts'
+import { createLogger, type Logger } from '../../common/logger.ts'
+import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
+import type { OctaviaConfig } from '../../config/schema.ts'
+import { openDatabase, type Database } from '../database.ts'
+import { currentVersion, migrateToLatest, recordVersion } from '../../db/migrations.ts'
+import { CommandFailed, EXIT } from '../exit-codes.ts'
+import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
+import type { CliContext } from '../cli-context.ts'
+import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
+
+// Identity engines that are valid configuration but have no implementation yet.
+const UNAVAILABLE_IDENTITY: Record<string, string> = {
+  keystone: 'the keystone identity engine is not available yet; set identity.engine to noauth to run this release',
+  headers: 'the headers identity engine is not available yet; set identity.engine to noauth to run this release',
+}
+
+export function registerServeCommands(program: Command, cli: CliContext): void {
+  program
+    .command('up')
+    .description('run the all-in-one service: API (and, as they arrive, worker, health manager, housekeeping and a local agent) in one process; migrates the database first')
+    .action(async () => cli.exit(await serve(cli.globals(), 'up')))
+  program
+    .command('api')
+    .description('run the Octavia v2 API service (the database schema must be at head: see `octavia db upgrade`)')
+    .action(async () => cli.exit(await serve(cli.globals(), 'api')))
+}
+
+async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number> {
+  const config = loadCliConfig(options)
+  const refusal = UNAVAILABLE_IDENTITY[config.identity.engine]
+  if (refusal) throw new CommandFailed(`octavia ${mode}: ${refusal}`, EXIT.config)
+
+  const log = createLogger()
+  const db = await openDatabase(config, log)
+  const parts: Stoppable[] = [{ name: 'database', stop: () => db.close() }]
+  try {
+    if (mode === 'up') {
+      const { applied } = await migrateToLatest(db)
+      await recordVersion(db, config.version)
+      if (applied.length > 0) log.info({ applied }, 'database migrated')
+    } else {
+      const version = await currentVersion(db)
+      if (version.pending.length > 0) {
+        throw new CommandFailed(`octavia api: the database schema is at ${version.current ?? 'nothing'}, not ${version.head}; run \`octavia db upgrade\` first`)
+      }
+    }
+    parts.push(...(await startApiService(config, db, log)))
+  } catch (err) {
+    await stopAll(parts, log)
+    throw err
+  }
+  return runUntilSignal(parts, log)
+}
+
+/** Starts the API listener and its metrics endpoint; returns them in start order. */
+export async function startApiService(config: OctaviaConfig, db: Database, log: Logger): Promise<Stoppable[]> {
+  const registry = createMetricsRegistry({ service: 'octavia-api' })
+  const app = createApi({
+    log,
+    registry,
+    healthcheck: {
+      enabled: config.api_settings.healthcheck_enabled,
+      refreshIntervalSeconds: config.api_settings.healthcheck_refresh_interval,
+      probe: () => db.ping(),
+    },
+  })
+  const parts: Stoppable[] = [{ name: 'api', stop: () => app.close() }]
+  try {
+    const { address, port } = config.api.bind
+    await app.listen({ host: address, port }).catch((err: NodeJS.ErrnoException) => {
+      throw new CommandFailed(`cannot listen on ${address}:${port} for the API: ${err.code ?? err.message}`)
+    })
+    const bound = app.server.address() as AddressInfo
+    log.info({ address: bound.address, port: bound.port }, 'api listening')
+    const metrics = config.api.metrics
+    if (metrics.enabled) {
+      const server = await startMetricsServer(registry, metrics.address, metrics.port).catch((err: NodeJS.ErrnoException) => {
+        throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.port} for metrics: ${err.code ?? err.message}`)
+      })
+      parts.push({ name: 'metrics', stop: () => server.close() })
+      log.info({ url: server.url }, 'metrics listening')
+    }
+    return parts
+  } catch (err) {
+    await stopAll(parts, log)
+    throw err
+  }
+}
+
+async function stopAll(parts: Stoppable[], log: Logger): Promise<void> {
+  for (const part of [...parts].reverse()) {
+    await part.stop().catch((err: unknown) => log.error({ err, part: part.name }, 'stop failed'))
+  }
+}
