@@ -1,0 +1,174 @@
+import type { Selectable, Updateable } from 'kysely'
+import type { Clock } from '../../common/clock.ts'
+import { newId } from '../../common/ids.ts'
+import { contains, formatIp, parseCidr, parseIp, type IpAddress, type IpNetwork } from '../../config/ip-address.ts'
+import { defaultAllocationPools } from '../../config/subnet-defaults.ts'
+import type { Database, Executor } from '../database.ts'
+import { AddressExhausted, DuplicateEntry, InvalidAddress } from '../errors.ts'
+import type { PortsTable } from '../schema.ts'
+
+export type Port = Selectable<PortsTable>
+
+const UNIQUE_ADDRESS = 'uq_ports_subnet_id_ip_address'
+const UNIQUE_ADDRESS_MEANING = 'the address is already allocated on this subnet'
+
+/** The parts of a configured subnet (config `networks` entries fit) that allocation needs. */
+export interface AllocationSubnet {
+  readonly id: string
+  readonly network_id: string
+  readonly cidr: string
+  readonly gateway_ip?: string | null
+  /** Ranges automatic allocation picks from; default: Neutron's (the whole subnet but network, broadcast and gateway). */
+  readonly allocation_pools?: ReadonlyArray<{ readonly start: string; readonly end: string }>
+}
+
+export interface PortRequest {
+  subnet: AllocationSubnet
+  /** A specific address; any address of the subnet but network, broadcast, gateway and reserved ones. */
+  ip_address?: string | null
+  id?: string
+  device_owner?: string | null
+  device_id?: string | null
+  project_id?: string | null
+  name?: string | null
+}
+
+export interface PortFilter {
+  network_id?: string
+  subnet_id?: string
+  device_id?: string
+  device_owner?: string
+  project_id?: string
+}
+
+export interface PortRepositoryOptions {
+  /** Addresses never handed out, automatically or on request (e.g. the host's own addresses). */
+  reserved?: readonly string[]
+}
+
+/**
+ * Address allocations (our stand-in for Neutron ports). An address is never handed out twice:
+ * the UNIQUE (subnet_id, ip_address) constraint decides between concurrent allocators, and
+ * the loser moves on to the next free address.
+ */
+export class PortRepository {
+  readonly #reserved: ReadonlySet<string>
+
+  constructor(private readonly db: Database, private readonly clock: Clock, options: PortRepositoryOptions = {}) {
+    this.#reserved = new Set((options.reserved ?? []).map((text) => {
+      const address = parseIp(text)
+      if (address === null) throw new Error(`reserved address ${JSON.stringify(text)} is not an IP address`)
+      return formatIp(address)
+    }))
+  }
+
+  /**
+   * Allocates the requested address, or the lowest free one of the subnet's allocation pools.
+   * Throws DuplicateEntry when a requested address is taken, InvalidAddress when it cannot be
+   * assigned, AddressExhausted when no address is left.
+   */
+  async allocate(request: PortRequest, executor: Executor = this.db.kysely): Promise<Port> {
+    const { subnet } = request
+    const parsed = parseCidr(subnet.cidr)
+    if (!parsed.ok) throw new Error(`subnet ${subnet.id} has an invalid cidr ${subnet.cidr}: ${parsed.reason}`)
+    const network = parsed.network
+    const reserved = new Set(this.#reserved)
+    const gateway = subnet.gateway_ip ? parseIp(subnet.gateway_ip) : null
+    if (gateway !== null) reserved.add(formatIp(gateway))
+    const row = (ip_address: string): Port => ({
+      id: request.id ?? newId(), network_id: subnet.network_id, subnet_id: subnet.id, ip_address,
+      device_owner: request.device_owner ?? null, device_id: request.device_id ?? null,
+      project_id: request.project_id ?? null, name: request.name ?? null, created_at: this.clock.now(), updated_at: null,
+    })
+
+    if (request.ip_address !== undefined && request.ip_address !== null) {
+      const address = this.#assignable(request.ip_address, subnet, network, reserved)
+      const port = row(formatIp(address))
+      if (!(await this.#tryInsert(executor, port))) throw new DuplicateEntry('ports', UNIQUE_ADDRESS, UNIQUE_ADDRESS_MEANING)
+      return port
+    }
+
+    const used = new Set((await executor.selectFrom('ports').select('ip_address').where('subnet_id', '=', subnet.id).execute())
+      .map((p) => p.ip_address))
+    const pools = subnet.allocation_pools ?? defaultAllocationPools(subnet.cidr, subnet.gateway_ip ?? null)
+    for (const value of candidates(pools, network)) {
+      const text = formatIp({ family: network.family, value })
+      if (used.has(text) || reserved.has(text)) continue
+      const port = row(text)
+      if (await this.#tryInsert(executor, port)) return port
+      // Taken by a concurrent allocation since we read `used`: try the next one.
+    }
+    throw new AddressExhausted(subnet.id)
+  }
+
+  get(id: string, executor: Executor = this.db.kysely): Promise<Port | undefined> {
+    return executor.selectFrom('ports').selectAll().where('id', '=', id).executeTakeFirst()
+  }
+
+  /** Ports matching every given field, oldest first. */
+  list(filter: PortFilter = {}, executor: Executor = this.db.kysely): Promise<Port[]> {
+    let query = executor.selectFrom('ports').selectAll()
+    for (const [column, value] of Object.entries(filter) as Array<[keyof PortFilter, string | undefined]>) {
+      if (value !== undefined) query = query.where(column, '=', value)
+    }
+    return query.orderBy('created_at').orderBy('id').execute()
+  }
+
+  async update(id: string, changes: Pick<Updateable<PortsTable>, 'device_owner' | 'device_id' | 'project_id' | 'name'>,
+    executor: Executor = this.db.kysely): Promise<boolean> {
+    const { numUpdatedRows } = await executor.updateTable('ports').set({ ...changes, updated_at: this.clock.now() })
+      .where('id', '=', id).executeTakeFirst()
+    return numUpdatedRows > 0n
+  }
+
+  /** Frees the address; false when the port was already gone (callers treat that as done). */
+  async release(id: string, executor: Executor = this.db.kysely): Promise<boolean> {
+    const { numDeletedRows } = await executor.deleteFrom('ports').where('id', '=', id).executeTakeFirst()
+    return numDeletedRows > 0n
+  }
+
+  /** Frees every address of a device (an amphora, a load balancer); resolves how many. */
+  async releaseByDevice(deviceId: string, executor: Executor = this.db.kysely): Promise<number> {
+    const { numDeletedRows } = await executor.deleteFrom('ports').where('device_id', '=', deviceId).executeTakeFirst()
+    return Number(numDeletedRows)
+  }
+
+  #assignable(text: string, subnet: AllocationSubnet, network: IpNetwork, reserved: ReadonlySet<string>): IpAddress {
+    const address = parseIp(text)
+    if (address === null) throw new InvalidAddress(text, subnet.id, 'not an IP address')
+    if (!contains(network, address)) throw new InvalidAddress(text, subnet.id, `outside ${subnet.cidr}`)
+    const small = network.prefix >= (network.family === 4 ? 31 : 127)
+    if (!small && address.value === network.first) throw new InvalidAddress(text, subnet.id, 'the network address')
+    if (!small && network.family === 4 && address.value === network.last) throw new InvalidAddress(text, subnet.id, 'the broadcast address')
+    if (reserved.has(formatIp(address))) throw new InvalidAddress(text, subnet.id, 'reserved (gateway or configured)')
+    return address
+  }
+
+  /** Inserts unless the address is taken; resolves whether it inserted, without aborting a caller's transaction. */
+  async #tryInsert(executor: Executor, port: Port): Promise<boolean> {
+    if (this.db.engine === 'mysql') {
+      // A failed statement does not abort a MySQL transaction, so the error itself is the answer.
+      try {
+        await executor.insertInto('ports').values(port).execute()
+        return true
+      } catch (error) {
+        if (error instanceof DuplicateEntry && error.constraint === UNIQUE_ADDRESS) return false
+        throw error
+      }
+    }
+    // PostgreSQL would abort the whole transaction on a unique violation: ask it not to raise one.
+    const result = await executor.insertInto('ports').values(port)
+      .onConflict((oc) => oc.columns(['subnet_id', 'ip_address']).doNothing()).executeTakeFirst()
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n
+  }
+}
+
+/** Addresses of the pools that lie in the subnet, in order; lazy, so a /64 costs nothing. */
+function* candidates(pools: ReadonlyArray<{ readonly start: string; readonly end: string }>, network: IpNetwork): Generator<bigint> {
+  for (const pool of pools) {
+    const start = parseIp(pool.start)
+    const end = parseIp(pool.end)
+    if (start === null || end === null || !contains(network, start) || !contains(network, end)) continue
+    for (let value = start.value; value <= end.value; value++) yield value
+  }
+}
