@@ -1,0 +1,193 @@
+import type { Selectable } from 'kysely'
+import type { Clock } from '../../common/clock.ts'
+import { newId } from '../../common/ids.ts'
+import type { Database, Executor, Transaction } from '../database.ts'
+import type { JobState, JobStepsTable, JobsTable, Schema } from '../schema.ts'
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+
+/** A job with its payload parsed. */
+export interface Job extends Omit<Selectable<JobsTable>, 'payload'> {
+  payload: JsonValue
+}
+
+export interface JobStep extends Omit<Selectable<JobStepsTable>, 'result'> {
+  result: JsonValue
+}
+
+export interface NewJob {
+  id?: string
+  kind: string
+  target_type: string
+  target_id: string
+  load_balancer_id?: string | null
+  payload?: JsonValue
+  /** Default: now. */
+  run_after?: Date
+}
+
+function toJob(row: Selectable<JobsTable>): Job {
+  return { ...row, payload: JSON.parse(row.payload) as JsonValue }
+}
+
+/**
+ * Jobs (flow runs) and their journal. A worker claims a due job under a lease, renews the
+ * lease while it works, journals each completed step, and ends the job; a job whose lease
+ * ran out (its worker died) can be claimed by another worker, which resumes from the journal.
+ * Methods that end or advance a job take the lease owner and do nothing (resolve false)
+ * when the caller no longer holds the lease.
+ */
+export class JobRepository {
+  constructor(private readonly db: Database, private readonly clock: Clock) {}
+
+  /** Adds a pending job inside the caller's transaction, with the status change that needs it. */
+  async enqueue(trx: Transaction<Schema>, job: NewJob): Promise<Job> {
+    const now = this.clock.now()
+    const row = {
+      id: job.id ?? newId(), kind: job.kind, target_type: job.target_type, target_id: job.target_id,
+      load_balancer_id: job.load_balancer_id ?? null, payload: JSON.stringify(job.payload ?? {}), state: 'pending' as const,
+      attempts: 0, lease_owner: null, lease_expires_at: null, run_after: job.run_after ?? now, last_error: null,
+      current_step: null, created_at: now, updated_at: null,
+    }
+    await trx.insertInto('jobs').values(row).execute()
+    return toJob(row)
+  }
+
+  async get(id: string, executor: Executor = this.db.kysely): Promise<Job | undefined> {
+    const row = await executor.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && toJob(row)
+  }
+
+  /** Jobs of a load balancer, oldest first. */
+  async listByLoadBalancer(loadBalancerId: string, executor: Executor = this.db.kysely): Promise<Job[]> {
+    const rows = await executor.selectFrom('jobs').selectAll().where('load_balancer_id', '=', loadBalancerId)
+      .orderBy('created_at').orderBy('id').execute()
+    return rows.map(toJob)
+  }
+
+  async countByState(executor: Executor = this.db.kysely): Promise<Record<JobState, number>> {
+    const rows = await executor.selectFrom('jobs').select((eb) => ['state', eb.fn.countAll<number>().as('n')]).groupBy('state').execute()
+    const counts: Record<JobState, number> = { pending: 0, running: 0, succeeded: 0, failed: 0, reverted: 0 }
+    for (const row of rows) counts[row.state] = Number(row.n)
+    return counts
+  }
+
+  /**
+   * Claims the next due job (pending and past run_after, or running with an expired lease)
+   * for `owner` until now + leaseMs, counting an attempt. Concurrent claimers never get the
+   * same job: MySQL/PostgreSQL lock the row with FOR UPDATE SKIP LOCKED (others skip to the
+   * next job); SQLite transactions are serialised (BEGIN IMMEDIATE) and the UPDATE is guarded
+   * by the attempt count it read, so a claim can only apply to the row version it saw.
+   */
+  async claimNext(owner: string, leaseMs: number): Promise<Job | undefined> {
+    // READ COMMITTED: InnoDB then locks only the row it returns, not the gaps it scanned.
+    const transaction = this.db.engine === 'mysql' ? this.db.kysely.transaction().setIsolationLevel('read committed')
+      : this.db.kysely.transaction()
+    return transaction.execute(async (trx) => {
+      const now = this.clock.now()
+      let query = trx.selectFrom('jobs').selectAll()
+        .where((eb) => eb.or([
+          eb.and([eb('state', '=', 'pending'), eb('run_after', '<=', now)]),
+          eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)]),
+        ]))
+        .orderBy('run_after').orderBy('created_at').orderBy('id').limit(1)
+      if (this.db.engine !== 'sqlite') query = query.forUpdate().skipLocked()
+      const candidate = await query.executeTakeFirst()
+      if (!candidate) return undefined
+      const leased = { state: 'running' as const, lease_owner: owner, lease_expires_at: new Date(now.getTime() + leaseMs), updated_at: now }
+      const { numUpdatedRows } = await trx.updateTable('jobs')
+        .set({ ...leased, attempts: candidate.attempts + 1 })
+        .where('id', '=', candidate.id).where('attempts', '=', candidate.attempts).where('state', '=', candidate.state)
+        .executeTakeFirst()
+      if (numUpdatedRows === 0n) return undefined
+      return toJob({ ...candidate, ...leased, attempts: candidate.attempts + 1 })
+    })
+  }
+
+  /** Claims one named job (a queue message's) if it is due or its lease expired; one guarded UPDATE. */
+  async claim(id: string, owner: string, leaseMs: number, executor: Executor = this.db.kysely): Promise<Job | undefined> {
+    const now = this.clock.now()
+    const { numUpdatedRows } = await executor.updateTable('jobs')
+      .set((eb) => ({
+        state: 'running', lease_owner: owner, lease_expires_at: new Date(now.getTime() + leaseMs), updated_at: now,
+        attempts: eb('attempts', '+', 1),
+      }))
+      .where('id', '=', id)
+      .where((eb) => eb.or([
+        eb.and([eb('state', '=', 'pending'), eb('run_after', '<=', now)]),
+        eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)]),
+      ]))
+      .executeTakeFirst()
+    return numUpdatedRows > 0n ? this.get(id, executor) : undefined
+  }
+
+  /** Extends the lease; false when `owner` lost it (the job was taken over or ended). */
+  async renewLease(id: string, owner: string, leaseMs: number, executor: Executor = this.db.kysely): Promise<boolean> {
+    const now = this.clock.now()
+    const { numUpdatedRows } = await executor.updateTable('jobs')
+      .set({ lease_expires_at: new Date(now.getTime() + leaseMs), updated_at: now })
+      .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'running')
+      .executeTakeFirst()
+    return numUpdatedRows > 0n
+  }
+
+  /**
+   * Journals a completed step and makes it the job's current step, atomically, while
+   * `owner` holds the lease; false (nothing written) when it does not.
+   */
+  async recordStep(id: string, owner: string, step: { index: number; name: string; result?: JsonValue }): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      const now = this.clock.now()
+      const { numUpdatedRows } = await trx.updateTable('jobs').set({ current_step: step.name, updated_at: now })
+        .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'running').executeTakeFirst()
+      if (numUpdatedRows === 0n) return false
+      await trx.insertInto('job_steps').values({
+        job_id: id, step_index: step.index, step_name: step.name, result: JSON.stringify(step.result ?? null),
+        completed_at: now, reverted_at: null,
+      }).execute()
+      return true
+    })
+  }
+
+  /** Notes that a journaled step's revert is done, so a resumed revert skips it. */
+  async markStepReverted(id: string, owner: string, index: number): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      const holder = await trx.selectFrom('jobs').select('id').where('id', '=', id).where('lease_owner', '=', owner)
+        .where('state', '=', 'running').executeTakeFirst()
+      if (!holder) return false
+      const { numUpdatedRows } = await trx.updateTable('job_steps').set({ reverted_at: this.clock.now() })
+        .where('job_id', '=', id).where('step_index', '=', index).executeTakeFirst()
+      return numUpdatedRows > 0n
+    })
+  }
+
+  /** The journal, in step order. */
+  async steps(id: string, executor: Executor = this.db.kysely): Promise<JobStep[]> {
+    const rows = await executor.selectFrom('job_steps').selectAll().where('job_id', '=', id).orderBy('step_index').execute()
+    return rows.map((row) => ({ ...row, result: JSON.parse(row.result ?? 'null') as JsonValue }))
+  }
+
+  /** Ends the job as succeeded. */
+  succeed(id: string, owner: string, executor?: Executor): Promise<boolean> {
+    return this.#finish(id, owner, { state: 'succeeded', last_error: null }, executor)
+  }
+
+  /** Ends the job as failed (could not even revert) or reverted (undone after an error). */
+  fail(id: string, owner: string, outcome: { state: 'failed' | 'reverted'; error: string }, executor?: Executor): Promise<boolean> {
+    return this.#finish(id, owner, { state: outcome.state, last_error: outcome.error }, executor)
+  }
+
+  /** Gives the job back to be claimed again at `run_after` (back-off, or now on shutdown). */
+  retryLater(id: string, owner: string, retry: { run_after: Date; error?: string | null }, executor?: Executor): Promise<boolean> {
+    return this.#finish(id, owner, { state: 'pending', run_after: retry.run_after, last_error: retry.error ?? null }, executor)
+  }
+
+  async #finish(id: string, owner: string, fields: { state: JobState; last_error: string | null; run_after?: Date },
+    executor: Executor = this.db.kysely): Promise<boolean> {
+    const { numUpdatedRows } = await executor.updateTable('jobs')
+      .set({ ...fields, lease_owner: null, lease_expires_at: null, updated_at: this.clock.now() })
+      .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'running')
+      .executeTakeFirst()
+    return numUpdatedRows > 0n
+  }
+}
