@@ -38,6 +38,11 @@ function createMigrator(db: Database): Migrator {
  * a second run applies nothing.
  */
 export async function migrateToLatest(db: Database, clock: Clock = systemClock): Promise<{ applied: string[] }> {
+  const known = new Set(MIGRATIONS.map(([name]) => name))
+  const unknown = (await appliedNames(db)).filter((name) => !known.has(name))
+  if (unknown.length > 0) {
+    throw new MigrationFailed(unknown.join(', '), `the database has migrations this release does not know (upgraded by a newer release?); head here is ${HEAD}`)
+  }
   const { error, results } = await createMigrator(db).migrateToLatest()
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
   for (const name of applied) db.log?.info({ migration: name }, 'migration applied')

@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createDatabase } from '../../src/db/create-database.ts'
-import { DatabaseUnavailable } from '../../src/db/errors.ts'
+import { sql } from 'kysely'
+import { DatabaseUnavailable, MigrationFailed } from '../../src/db/errors.ts'
 import { currentVersion, HEAD, MIGRATION_TABLE, migrateToLatest, readDeployment, recordVersion } from '../../src/db/migrations.ts'
 import { TABLES } from '../../src/db/schema.ts'
 import { ENGINES, serverOptions, withTestDatabase } from '../helpers/test-database.ts'
@@ -13,7 +14,7 @@ for (const engine of ENGINES) {
     const clock = new TestClock()
 
     await t.test('an empty database has no current version and everything pending', async () => {
-      assert.deepEqual(await currentVersion(db), { current: null, head: HEAD, pending: [HEAD] })
+      assert.deepEqual(await currentVersion(db), { current: null, head: HEAD, pending: [HEAD], unknown: [] })
     })
 
     await t.test('upgrade creates every table and records the schema', async () => {
@@ -21,7 +22,7 @@ for (const engine of ENGINES) {
       const tables = (await db.kysely.introspection.getTables()).map((table) => table.name)
       for (const name of TABLES) assert.ok(tables.includes(name), `${name} missing on ${engine}`)
       assert.ok(tables.includes(MIGRATION_TABLE))
-      assert.deepEqual(await currentVersion(db), { current: HEAD, head: HEAD, pending: [] })
+      assert.deepEqual(await currentVersion(db), { current: HEAD, head: HEAD, pending: [], unknown: [] })
       const facts = await readDeployment(db)
       assert.equal(facts.schema, HEAD)
       assert.deepEqual(facts.schema_upgraded_at, clock.now())
@@ -40,6 +41,13 @@ for (const engine of ENGINES) {
       const facts = await readDeployment(db)
       assert.equal(facts.version, 'pike')
       assert.deepEqual(facts.version_recorded_at, clock.now())
+    })
+
+    await t.test('a database upgraded by a newer release is reported and not touched', async () => {
+      await sql`insert into ${sql.table(MIGRATION_TABLE)} (name, timestamp) values ('9999_future', '2030-01-01T00:00:00.000Z')`.execute(db.kysely)
+      assert.deepEqual(await currentVersion(db), { current: HEAD, head: HEAD, pending: [], unknown: ['9999_future'] })
+      await assert.rejects(migrateToLatest(db, clock), (error: unknown) => error instanceof MigrationFailed && /9999_future/.test(error.message))
+      await sql`delete from ${sql.table(MIGRATION_TABLE)} where name = '9999_future'`.execute(db.kysely)
     })
 
     await t.test('the build slot row is seeded', async () => {
