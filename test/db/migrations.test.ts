@@ -5,7 +5,7 @@ import { sql } from 'kysely'
 import { DatabaseUnavailable, MigrationFailed } from '../../src/db/errors.ts'
 import { currentVersion, HEAD, MIGRATION_TABLE, migrateToLatest, readDeployment, recordVersion } from '../../src/db/migrations.ts'
 import { TABLES } from '../../src/db/schema.ts'
-import { ENGINES, serverOptions, withTestDatabase } from '../helpers/test-database.ts'
+import { ENGINES, openTestDatabase, serverOptions, withTestDatabase } from '../helpers/test-database.ts'
 import { TestClock } from '../helpers/test-clock.ts'
 
 for (const engine of ENGINES) {
@@ -79,6 +79,45 @@ for (const engine of ['mysql', 'postgresql'] as const) {
         assert.doesNotMatch(error.message, /\n/)
         return true
       })
+    } finally {
+      await db.close()
+    }
+  })
+}
+
+test('an in-memory SQLite database migrates and answers', async () => {
+  const db = createDatabase({ engine: 'sqlite', path: ':memory:' })
+  try {
+    assert.deepEqual(await migrateToLatest(db), { applied: [HEAD] })
+    assert.deepEqual((await currentVersion(db)).pending, [])
+  } finally {
+    await db.close()
+  }
+})
+
+test('the test helper fails loudly, with the start command, when a server is down', async () => {
+  const saved = process.env.OCTAVIA_TEST_PG_PORT
+  process.env.OCTAVIA_TEST_PG_PORT = '1'
+  try {
+    await assert.rejects(openTestDatabase('postgresql'), /ECONNREFUSED\nThe db tests need this server; start it with: pg_ctlcluster/)
+  } finally {
+    if (saved === undefined) delete process.env.OCTAVIA_TEST_PG_PORT
+    else process.env.OCTAVIA_TEST_PG_PORT = saved
+  }
+})
+
+for (const engine of ['mysql', 'postgresql'] as const) {
+  test(`an exhausted ${engine} pool is DatabaseUnavailable after pool_timeout`, async (t) => {
+    const { options, drop } = await openTestDatabase(engine, { migrate: false })
+    t.after(drop)
+    const db = createDatabase({ ...options, max_pool_size: 1, pool_timeout: 0.2 })
+    try {
+      let release = () => {}
+      const held = db.transaction(() => new Promise<void>((resolve) => { release = resolve }))
+      await assert.rejects(db.ping(), (error: unknown) => error instanceof DatabaseUnavailable && /pool|timeout/i.test(error.message))
+      release()
+      await held
+      await db.ping()
     } finally {
       await db.close()
     }
