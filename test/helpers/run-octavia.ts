@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path'
 import type { TestContext } from 'node:test'
 
 export const OCTAVIA_BIN = resolve(import.meta.dirname, '../../bin/octavia.js')
-export const FIXTURES = resolve(import.meta.dirname, '../../../shared/fixtures')
+// Byte-for-byte copies of the operator's sample pillars (a clean clone has no ../shared).
+export const FIXTURES = resolve(import.meta.dirname, '../config/fixtures')
 
 export interface RunResult {
   code: number | null
