@@ -526,31 +526,8 @@ export const ALIASES: readonly (readonly [string, string])[] = [
 export const roles = struct({ api: bool().default(false), manager: bool().default(false), agent: bool().default(false) })
 
 /** The effective configuration, in the order `octavia config show` prints it (sources added by the loader). */
-export const CONFIG_SCHEMA = struct({
-  version,
-  roles,
-  api,
-  manager,
-  agent,
-  database,
-  identity,
-  message_queue: messageQueue,
-  networks,
-  api_settings: apiSettings,
-  health_manager: healthManager,
-  house_keeping: houseKeeping,
-  haproxy_amphora: haproxyAmphora,
-  controller_worker: controllerWorker,
-  certificates,
-  task_flow: taskFlow,
-  keepalived_vrrp: keepalivedVrrp,
-  nova,
-  compute,
-  networking,
-  amphora_agent: amphoraAgent,
-  quotas,
-  ssh,
-})
+const { version: _version, ...OPTION_GROUPS } = GROUPS
+export const CONFIG_SCHEMA = struct({ version, roles, ...ROLE_SECTIONS, ...OPTION_GROUPS })
 
 // ---- types ----------------------------------------------------------------------------------
 
