@@ -13,6 +13,8 @@ export interface ApiOptions {
   registry: Registry
   clock?: Clock
   healthcheck: { enabled: boolean; refreshIntervalSeconds: number; probe: HealthProbe }
+  /** The resource routes (Octavia v2, the Neutron subset), registered after the frame's hooks. */
+  routes?: ReadonlyArray<(app: FastifyInstance) => void>
 }
 
 // spec/api-v2.md §3.1: a deployment may publish the API under /load-balancer/ behind a proxy.
@@ -66,6 +68,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   for (const path of ['/v2', '/v2.0', '/v2/lbaas', '/v2.0/lbaas', '/v2/octavia', '/v2.0/octavia']) {
     app.get(path, async (_req, reply) => reply.type('application/json').send(JSON.stringify('v2')))
   }
+  for (const register of options.routes ?? []) register(app)
   return app
 }
 

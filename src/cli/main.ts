@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import type { CliContext } from './cli-context.ts'
 import { registerConfigCommands } from './commands/config.ts'
 import { registerDbCommands } from './commands/db.ts'
+import { registerNetworkCommands } from './commands/network.ts'
 import { registerPendingServices } from './commands/pending-services.ts'
 import { registerServeCommands } from './commands/serve.ts'
 import { registerStatusCommands } from './commands/status.ts'
@@ -27,8 +28,8 @@ export async function main(argv: string[]): Promise<number> {
   registerPendingServices(program, cli)
   registerDbCommands(program, cli)
   registerConfigCommands(program, cli)
+  registerNetworkCommands(program, cli)
   registerStatusCommands(program, cli)
-  for (const command of program.commands) command.exitOverride()
 
   try {
     await program.parseAsync(argv, { from: 'user' })

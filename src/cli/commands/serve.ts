@@ -1,6 +1,10 @@
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import { createApi } from '../../api/create-api.ts'
+import { registerNeutronRoutes } from '../../api/neutron/neutron-routes.ts'
+import { systemClock } from '../../common/clock.ts'
+import { PortRepository } from '../../db/repositories/port-repository.ts'
+import { NetworkInventory } from '../../drivers/network/network-inventory.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
 import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
@@ -58,9 +62,12 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
 /** Starts the API listener and its metrics endpoint; returns them in start order. */
 export async function startApiService(config: OctaviaConfig, db: Database, log: Logger): Promise<Stoppable[]> {
   const registry = createMetricsRegistry({ service: 'octavia-api' })
+  const inventory = new NetworkInventory(config.networks)
+  const ports = new PortRepository(db, systemClock, { reserved: config.networking.reserved_ips })
   const app = createApi({
     log,
     registry,
+    routes: [(api) => registerNeutronRoutes(api, { inventory, ports })],
     healthcheck: {
       enabled: config.api_settings.healthcheck_enabled,
       refreshIntervalSeconds: config.api_settings.healthcheck_refresh_interval,
