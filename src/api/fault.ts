@@ -1,4 +1,4 @@
-import { OctaviaError, type ErrorKind } from '../common/errors.ts'
+import { OctaviaError, ProviderError, type ErrorKind } from '../common/errors.ts'
 
 // A new ErrorKind fails to compile until it is mapped here.
 const STATUS: Record<ErrorKind, number> = {
@@ -22,7 +22,7 @@ export interface Fault {
 /** Octavia's fault envelope (spec/api-v2.md §4.1); unknown errors never leak their message or stack. */
 export function toFault(err: unknown): Fault {
   const known = err instanceof OctaviaError
-  const status = known ? STATUS[err.kind] : 500
+  const status = err instanceof ProviderError ? err.status : known ? STATUS[err.kind] : 500
   const faultstring = known ? err.message : 'Internal Server Error'
   return { status, body: { faultcode: status < 500 ? 'Client' : 'Server', faultstring, debuginfo: null } }
 }

@@ -33,3 +33,16 @@ export class NotImplemented extends OctaviaError {
 export class ServiceUnavailable extends OctaviaError {
   readonly kind = 'unavailable'
 }
+
+/** The object or its load balancer is in a state that forbids the change (PENDING_*, ERROR). */
+export class Immutable extends OctaviaError {
+  readonly kind = 'immutable'
+}
+
+/** A provider driver refused or failed (spec/api-v2.md §7); `status` picks 400, 500 or 501. */
+export class ProviderError extends OctaviaError {
+  readonly kind = 'provider'
+  constructor(message: string, readonly status: 400 | 409 | 500 | 501) {
+    super(message)
+  }
+}

@@ -153,6 +153,44 @@ export class LoadBalancerRepository {
   }
 
   /**
+   * The end of a cascade delete: removes the LB's listeners (with their L7 policies and rules)
+   * and pools (with members and health monitors) and their tags; the LB row stays.
+   */
+  async deleteChildren(id: string, executor?: Executor): Promise<void> {
+    await inTransaction(this.db, executor, async (trx) => {
+      const taggedIds = await this.#descendantIds(trx, id)
+      // Listeners first: their default_pool_id and L7 redirects point at pools.
+      await trx.deleteFrom('listener').where('load_balancer_id', '=', id).execute()
+      await trx.deleteFrom('pool').where('load_balancer_id', '=', id).execute()
+      await deleteTags(trx, taggedIds)
+    })
+  }
+
+  /**
+   * The end of a successful flow: the LB and every object under it that is PENDING_CREATE or
+   * PENDING_UPDATE becomes ACTIVE (one statement per table).
+   */
+  async activateTree(id: string, executor?: Executor): Promise<void> {
+    const at = this.clock.now()
+    const pending = ['PENDING_CREATE', 'PENDING_UPDATE'] as const
+    await inTransaction(this.db, executor, async (trx) => {
+      const set = { provisioning_status: 'ACTIVE' as const, updated_at: at }
+      await trx.updateTable('load_balancer').set(set).where('id', '=', id).where('provisioning_status', 'in', pending).execute()
+      for (const table of CHILD_TABLES_WITH_TAGS) {
+        await trx.updateTable(table).set(set).where('load_balancer_id', '=', id).where('provisioning_status', 'in', pending).execute()
+      }
+      const poolIds = trx.selectFrom('pool').select('id').where('load_balancer_id', '=', id)
+      const listenerIds = trx.selectFrom('listener').select('id').where('load_balancer_id', '=', id)
+      await trx.updateTable('member').set(set).where('pool_id', 'in', poolIds).where('provisioning_status', 'in', pending).execute()
+      await trx.updateTable('health_monitor').set(set).where('pool_id', 'in', poolIds).where('provisioning_status', 'in', pending).execute()
+      await trx.updateTable('l7policy').set(set).where('listener_id', 'in', listenerIds).where('provisioning_status', 'in', pending).execute()
+      await trx.updateTable('l7rule').set(set)
+        .where('l7policy_id', 'in', trx.selectFrom('l7policy').select('id').where('listener_id', 'in', listenerIds))
+        .where('provisioning_status', 'in', pending).execute()
+    })
+  }
+
+  /**
    * Removes the row for good (housekeeping purge); the database cascades to the VIPs,
    * listeners, pools and everything under them. Tags of the LB and its children go too.
    */
