@@ -2,9 +2,11 @@ import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import { createApi } from '../../api/create-api.ts'
 import { registerNeutronRoutes } from '../../api/neutron/neutron-routes.ts'
+import { createApiDeps } from '../../api/v2/api-deps.ts'
+import { registerLoadBalancerRoutes } from '../../api/v2/load-balancers.ts'
 import { systemClock } from '../../common/clock.ts'
-import { PortRepository } from '../../db/repositories/port-repository.ts'
-import { NetworkInventory } from '../../drivers/network/network-inventory.ts'
+import { LOAD_BALANCER_FLOWS } from '../../controller/flows/load-balancer-flows.ts'
+import { startJobRunner } from '../../controller/job-runner.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
 import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
@@ -62,19 +64,27 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
 /** Starts the API listener and its metrics endpoint; returns them in start order. */
 export async function startApiService(config: OctaviaConfig, db: Database, log: Logger): Promise<Stoppable[]> {
   const registry = createMetricsRegistry({ service: 'octavia-api' })
-  const inventory = new NetworkInventory(config.networks)
-  const ports = new PortRepository(db, systemClock, { reserved: config.networking.reserved_ips })
+  // Until the durable worker exists, the API process runs the jobs it queues itself.
+  // The wake-up is only called by requests, after the runner below exists.
+  const deps = createApiDeps(config, db, systemClock, () => runner.wake())
+  const runner = startJobRunner({
+    context: { db, clock: systemClock, log, loadBalancers: deps.loadBalancers, ports: deps.ports },
+    flows: LOAD_BALANCER_FLOWS,
+  })
   const app = createApi({
     log,
     registry,
-    routes: [(api) => registerNeutronRoutes(api, { inventory, ports })],
+    routes: [
+      (api) => registerNeutronRoutes(api, deps),
+      (api) => registerLoadBalancerRoutes(api, deps),
+    ],
     healthcheck: {
       enabled: config.api_settings.healthcheck_enabled,
       refreshIntervalSeconds: config.api_settings.healthcheck_refresh_interval,
       probe: () => db.ping(),
     },
   })
-  const parts: Stoppable[] = [{ name: 'api', stop: () => app.close() }]
+  const parts: Stoppable[] = [{ name: 'worker', stop: () => runner.stop() }, { name: 'api', stop: () => app.close() }]
   try {
     const { address, port } = config.api.bind
     await app.listen({ host: address, port }).catch((err: NodeJS.ErrnoException) => {

@@ -34,4 +34,11 @@ export const deleteLoadBalancer: Flow = {
   onFailure: markLoadBalancerError,
 }
 
-export const LOAD_BALANCER_FLOWS = [createLoadBalancer, updateLoadBalancer, deleteLoadBalancer] as const
+export const failoverLoadBalancer: Flow = {
+  kind: 'loadbalancer.failover',
+  // Without amphorae there is nothing to rebuild; the amphora provider replaces this step.
+  steps: [step('loadbalancer.activate', async (ctx, job) => ctx.loadBalancers.activateTree(job.target_id))],
+  onFailure: markLoadBalancerError,
+}
+
+export const LOAD_BALANCER_FLOWS = [createLoadBalancer, updateLoadBalancer, deleteLoadBalancer, failoverLoadBalancer] as const

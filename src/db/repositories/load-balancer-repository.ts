@@ -47,6 +47,14 @@ export interface LoadBalancerChanges extends Omit<Updateable<LoadBalancerTable>,
   tags?: readonly string[]
 }
 
+export interface LoadBalancerStatistics {
+  bytes_in: number
+  bytes_out: number
+  active_connections: number
+  total_connections: number
+  request_errors: number
+}
+
 const CHILD_TABLES_WITH_TAGS = ['listener', 'pool'] as const
 
 /**
@@ -94,6 +102,40 @@ export class LoadBalancerRepository {
   }
 
   /** Load balancers oldest first; DELETED ones only when asked. */
+  /** The LBs with these ids, in the order given (missing ids are skipped); one query per related table. */
+  async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<LoadBalancer[]> {
+    if (ids.length === 0) return []
+    const rows = await executor.selectFrom('load_balancer').selectAll().where('id', 'in', [...ids]).execute()
+    const byId = new Map((await this.#withRelations(executor, rows)).map((lb) => [lb.id, lb]))
+    return ids.flatMap((id) => byId.get(id) ?? [])
+  }
+
+  /** Sums of the listener statistics of the LB's listeners (zeros when none reported). */
+  async statistics(id: string, executor: Executor = this.db.kysely): Promise<LoadBalancerStatistics> {
+    const row = await executor.selectFrom('listener_statistics')
+      .innerJoin('listener', 'listener.id', 'listener_statistics.listener_id')
+      .where('listener.load_balancer_id', '=', id)
+      .select((eb) => [
+        eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.bytes_in'), eb.lit(0)).as('bytes_in'),
+        eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.bytes_out'), eb.lit(0)).as('bytes_out'),
+        eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.active_connections'), eb.lit(0)).as('active_connections'),
+        eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.total_connections'), eb.lit(0)).as('total_connections'),
+        eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.request_errors'), eb.lit(0)).as('request_errors'),
+      ]).executeTakeFirst()
+    return {
+      bytes_in: Number(row?.bytes_in ?? 0), bytes_out: Number(row?.bytes_out ?? 0),
+      active_connections: Number(row?.active_connections ?? 0), total_connections: Number(row?.total_connections ?? 0),
+      request_errors: Number(row?.request_errors ?? 0),
+    }
+  }
+
+  /** Whether the LB has any listener or pool (a delete without cascade is refused then). */
+  async hasChildren(id: string, executor: Executor = this.db.kysely): Promise<boolean> {
+    const listener = await executor.selectFrom('listener').select('id').where('load_balancer_id', '=', id).limit(1).executeTakeFirst()
+    if (listener) return true
+    return (await executor.selectFrom('pool').select('id').where('load_balancer_id', '=', id).limit(1).executeTakeFirst()) !== undefined
+  }
+
   async list(filter: { project_id?: string; include_deleted?: boolean } = {}, executor: Executor = this.db.kysely): Promise<LoadBalancer[]> {
     let query = executor.selectFrom('load_balancer').selectAll()
     if (filter.project_id !== undefined) query = query.where('project_id', '=', filter.project_id)

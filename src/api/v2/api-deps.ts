@@ -1,0 +1,44 @@
+import type { FastifyRequest } from 'fastify'
+import type { Clock } from '../../common/clock.ts'
+import type { OctaviaConfig } from '../../config/schema.ts'
+import type { Database } from '../../db/database.ts'
+import { CatalogRepository } from '../../db/repositories/catalog-repository.ts'
+import { JobRepository } from '../../db/repositories/job-repository.ts'
+import { LoadBalancerRepository } from '../../db/repositories/load-balancer-repository.ts'
+import { PortRepository } from '../../db/repositories/port-repository.ts'
+import { StatusTreeRepository } from '../../db/repositories/status-tree-repository.ts'
+import { NetworkInventory } from '../../drivers/network/network-inventory.ts'
+import { ProviderRegistry } from '../../drivers/provider/provider-registry.ts'
+import { noauthContext, type RequestContext } from '../request-context.ts'
+
+/** What the v2 resource routes work with; built once per API process. */
+export interface ApiDeps {
+  config: OctaviaConfig
+  db: Database
+  clock: Clock
+  inventory: NetworkInventory
+  ports: PortRepository
+  loadBalancers: LoadBalancerRepository
+  statusTree: StatusTreeRepository
+  catalog: CatalogRepository
+  jobs: JobRepository
+  providers: ProviderRegistry
+  /** Tells the worker a job was queued (a lost wake-up only delays it: the worker also polls). */
+  notifyWorker(): void
+  /** The caller, as the configured identity engine sees it. */
+  context(req: FastifyRequest): RequestContext
+}
+
+export function createApiDeps(config: OctaviaConfig, db: Database, clock: Clock, notifyWorker: () => void): ApiDeps {
+  return {
+    config, db, clock, notifyWorker,
+    inventory: new NetworkInventory(config.networks),
+    ports: new PortRepository(db, clock, { reserved: config.networking.reserved_ips }),
+    loadBalancers: new LoadBalancerRepository(db, clock),
+    statusTree: new StatusTreeRepository(db),
+    catalog: new CatalogRepository(db),
+    jobs: new JobRepository(db, clock),
+    providers: new ProviderRegistry(config.api_settings.enabled_provider_drivers, config.api_settings.default_provider_driver),
+    context: (req) => noauthContext(req, config.identity.default_project_id),
+  }
+}

@@ -1,0 +1,253 @@
+import type { FastifyInstance } from 'fastify'
+import type { Transaction } from '../../db/database.ts'
+import type { Schema } from '../../db/schema.ts'
+import { Immutable, InvalidInput, NotFound, NotImplemented } from '../../common/errors.ts'
+import { newId } from '../../common/ids.ts'
+import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
+import { bindVip, placeVip } from '../../drivers/network/vip-placement.ts'
+import { parseBody } from '../validation/body-schema.ts'
+import { bool, ipAddress, list, object, str, tags, uuid } from '../validation/field-types.ts'
+import type { ApiDeps } from './api-deps.ts'
+import { renderLoadBalancer } from './load-balancer-view.ts'
+import { lbaasPaths } from './paths.ts'
+
+const LABEL = 'Load Balancer'
+
+const name = { type: str({ max: 255 }) }
+const description = { type: str({ max: 255 }) }
+
+// spec/api-v2.md §8.1. Octavia's body argument for load balancers is `load_balancer`.
+const CREATE = {
+  arg: 'load_balancer',
+  envelope: 'loadbalancer',
+  fields: {
+    name, description,
+    admin_state_up: { type: bool() },
+    project_id: { type: str({ max: 36 }) },
+    tenant_id: { type: str({ max: 36 }) },
+    vip_address: { type: ipAddress() },
+    vip_port_id: { type: uuid() },
+    vip_network_id: { type: uuid() },
+    vip_subnet_id: { type: uuid() },
+    vip_qos_policy_id: { type: uuid() },
+    vip_sg_ids: { type: list(uuid()) },
+    additional_vips: { type: list(object({ subnet_id: { type: uuid(), mandatory: true }, ip_address: { type: ipAddress() }, port_id: { type: uuid() } })) },
+    listeners: { type: list(object({})) },
+    pools: { type: list(object({})) },
+    provider: { type: str({ max: 64 }) },
+    flavor_id: { type: uuid() },
+    availability_zone: { type: str({ max: 255 }) },
+    tags: { type: tags() },
+  },
+} as const
+
+const UPDATE = {
+  arg: 'load_balancer',
+  envelope: 'loadbalancer',
+  fields: {
+    name, description,
+    admin_state_up: { type: bool() },
+    vip_qos_policy_id: { type: uuid() },
+    vip_sg_ids: { type: list(uuid()) },
+    tags: { type: tags() },
+  },
+} as const
+
+const validation = (text: string) => new InvalidInput(`Validation failure: ${text}`)
+
+/** `cascade` and other boolean query flags, parsed leniently (spec/api-v2.md §6.4). */
+function queryFlag(value: unknown): boolean {
+  return typeof value === 'string' && ['1', 't', 'true', 'on', 'y', 'yes'].includes(value.toLowerCase())
+}
+
+export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const { db, loadBalancers, jobs } = deps
+
+  /** The LB of a path id, 404 when unknown or DELETED (spec/api-v2.md §8.4). */
+  async function find(id: string): Promise<LoadBalancer> {
+    const [lb] = await loadBalancers.getMany([id])
+    if (!lb || lb.provisioning_status === 'DELETED') throw new NotFound(LABEL, id)
+    return lb
+  }
+
+  async function rendered(id: string) {
+    return renderLoadBalancer(await find(id))
+  }
+
+  for (const path of lbaasPaths('/loadbalancers')) {
+    app.post(path, async (req, reply) => {
+      const body = parseBody(req.body, CREATE)
+      const context = deps.context(req)
+      const projectId = body.tenant_id ?? body.project_id ?? context.projectId
+      if (!projectId) {
+        throw validation('Missing project ID in request where one is required. An administrator should check the keystone settings in the Octavia configuration.')
+      }
+      if ((body.listeners?.length ?? 0) > 0 || (body.pools?.length ?? 0) > 0) {
+        throw new NotImplemented('Creating listeners and pools in the load balancer create call is not available in this release.')
+      }
+      const placement = await placeVip(body, deps.inventory, deps.ports)
+      if (body.vip_qos_policy_id) throw validation('VIP QoS policy is not allowed in this deployment.')
+      for (const sg of body.vip_sg_ids ?? []) throw new InvalidInput(`Security Group ${sg} not found.`)
+      const additional = body.additional_vips ?? []
+      const subnetIds = [placement.subnet.id, ...additional.map((a) => a.subnet_id)]
+      if (new Set(subnetIds).size !== subnetIds.length) throw validation('Duplicate VIP subnet(s) specified. Only one IP can be bound per subnet.')
+      const additionalSubnets = additional.map((a) => {
+        const subnet = deps.inventory.subnet(a.subnet_id)
+        if (!subnet) throw validation(`Subnet ${a.subnet_id} not found`)
+        if (subnet.network_id !== placement.subnet.network_id) throw validation('All VIP subnets must belong to the same network.')
+        return { subnet, address: a.ip_address ?? null }
+      })
+
+      let provider = body.provider ?? null
+      let topology = deps.config.controller_worker.loadbalancer_topology as string
+      if (body.flavor_id) {
+        const flavor = await deps.catalog.flavor(body.flavor_id)
+        if (!flavor) throw validation('Invalid flavor_id.')
+        if (!flavor.enabled) throw new InvalidInput(`The selected flavor is not allowed in this deployment: ${body.flavor_id}`)
+        if (provider !== null && provider !== flavor.provider_name) {
+          throw new InvalidInput(`Flavor '${body.flavor_id}' is not compatible with provider '${provider}'`)
+        }
+        provider = flavor.provider_name
+        if (typeof flavor.data.loadbalancer_topology === 'string') topology = flavor.data.loadbalancer_topology
+      }
+      if (body.availability_zone) {
+        const zone = await deps.catalog.availabilityZone(body.availability_zone)
+        if (!zone) throw validation('Invalid availability zone.')
+        if (!zone.enabled) throw new InvalidInput(`The selected availability_zone is not allowed in this deployment: ${body.availability_zone}`)
+      }
+      provider ??= deps.providers.defaultName
+      deps.providers.load(provider)
+
+      const id = newId()
+      await db.transaction(async (trx) => {
+        const port = await bindVip(placement, { id, project_id: projectId }, deps.ports, trx)
+        const extra = []
+        for (const a of additionalSubnets) {
+          const p = await bindVip({ subnet: a.subnet, port: null, address: a.address }, { id, project_id: projectId }, deps.ports, trx)
+          extra.push({ subnet_id: a.subnet.id, ip_address: p.ip_address, port_id: p.id, network_id: a.subnet.network_id })
+        }
+        await loadBalancers.create({
+          id, project_id: projectId, name: body.name ?? null, description: body.description ?? null,
+          // spec/api-v2.md §3.4: admin_state_up null is stored as false.
+          enabled: body.admin_state_up === undefined ? true : body.admin_state_up === true,
+          provider, topology, flavor_id: body.flavor_id ?? null, availability_zone: body.availability_zone ?? null,
+          vip: { ip_address: port.ip_address, port_id: port.id, subnet_id: placement.subnet.id, network_id: placement.subnet.network_id, octavia_owned: placement.port === null },
+          additional_vips: extra,
+          tags: body.tags ?? [],
+        }, trx)
+        await jobs.enqueue(trx, { kind: 'loadbalancer.create', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
+      })
+      deps.notifyWorker()
+      return reply.code(201).send({ loadbalancer: await rendered(id) })
+    })
+
+    app.get(path, async () => {
+      // Pagination, sorting and filters arrive with the list engine; until then every LB, oldest first.
+      const all = await loadBalancers.list()
+      return { loadbalancers: all.map(renderLoadBalancer), loadbalancers_links: [] }
+    })
+  }
+
+  for (const path of lbaasPaths('/loadbalancers/:id')) {
+    app.get<{ Params: { id: string } }>(path, async (req) => ({ loadbalancer: await rendered(req.params.id) }))
+
+    app.put<{ Params: { id: string } }>(path, async (req) => {
+      const { id } = req.params
+      const current = await find(id)
+      const body = parseBody(req.body, UPDATE)
+      if (body.vip_qos_policy_id) throw validation('VIP QoS policy is not allowed in this deployment.')
+      for (const sg of body.vip_sg_ids ?? []) throw new InvalidInput(`Security Group ${sg} not found.`)
+      deps.providers.load(current.provider)
+      await db.transaction(async (trx) => {
+        await lockActive(deps, trx, id, ['ACTIVE'])
+        await loadBalancers.update(id, {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.description !== undefined ? { description: body.description } : {}),
+          ...(body.admin_state_up !== undefined ? { enabled: body.admin_state_up === true } : {}),
+          ...(body.vip_sg_ids !== undefined ? { vip_sg_ids: body.vip_sg_ids ?? [] } : {}),
+          ...(body.tags !== undefined && body.tags !== null ? { tags: body.tags } : {}),
+        }, trx)
+        await loadBalancers.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
+        await jobs.enqueue(trx, { kind: 'loadbalancer.update', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
+      })
+      deps.notifyWorker()
+      return { loadbalancer: await rendered(id) }
+    })
+
+    app.delete<{ Params: { id: string }; Querystring: Record<string, string> }>(path, async (req, reply) => {
+      const { id } = req.params
+      const current = await find(id)
+      deps.providers.load(current.provider)
+      const cascade = queryFlag(req.query.cascade)
+      if (!cascade && await loadBalancers.hasChildren(id)) throw validation(`Cannot delete Load Balancer ${id} - it has children`)
+      await db.transaction(async (trx) => {
+        await lockActive(deps, trx, id, ['ACTIVE', 'ERROR'])
+        await loadBalancers.setProvisioningStatus(id, 'PENDING_DELETE', {}, trx)
+        await jobs.enqueue(trx, { kind: 'loadbalancer.delete', target_type: 'loadbalancer', target_id: id, load_balancer_id: id, payload: { cascade } })
+      })
+      deps.notifyWorker()
+      return reply.code(204).send()
+    })
+  }
+
+  for (const path of lbaasPaths('/loadbalancers/:id/stats')) {
+    app.get<{ Params: { id: string } }>(path, async (req) => {
+      await find(req.params.id)
+      return { stats: await loadBalancers.statistics(req.params.id) }
+    })
+  }
+
+  for (const suffix of ['status', 'statuses']) {
+    for (const path of lbaasPaths(`/loadbalancers/:id/${suffix}`)) {
+      app.get<{ Params: { id: string } }>(path, async (req) => {
+        await find(req.params.id)
+        const tree = await deps.statusTree.read(req.params.id)
+        if (!tree) throw new NotFound(LABEL, req.params.id)
+        return { statuses: { loadbalancer: renderStatusTree(tree) } }
+      })
+    }
+  }
+
+  for (const path of lbaasPaths('/loadbalancers/:id/failover')) {
+    app.put<{ Params: { id: string } }>(path, async (req, reply) => {
+      const { id } = req.params
+      const current = await find(id)
+      deps.providers.load(current.provider)
+      await db.transaction(async (trx) => {
+        await lockActive(deps, trx, id, ['ACTIVE', 'ERROR'])
+        await loadBalancers.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
+        await jobs.enqueue(trx, { kind: 'loadbalancer.failover', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
+      })
+      deps.notifyWorker()
+      return reply.code(202).send()
+    })
+  }
+}
+
+/** Test-and-set under the LB's row lock: 409 unless the LB is in one of `allowed` (spec/api-v2.md §6.3). */
+async function lockActive(deps: ApiDeps, trx: Transaction<Schema>, id: string, allowed: readonly string[]): Promise<void> {
+  const row = await deps.loadBalancers.lockForUpdate(trx, id)
+  if (!row || row.provisioning_status === 'DELETED') throw new NotFound(LABEL, id)
+  if (!allowed.includes(row.provisioning_status)) throw new Immutable(`Invalid state ${row.provisioning_status} of loadbalancer resource ${id}`)
+}
+
+type Tree = NonNullable<Awaited<ReturnType<ApiDeps['statusTree']['read']>>>
+
+/** spec/api-v2.md §8.9: names "" when null; `health_monitor` omitted when the pool has none. */
+function renderStatusTree(tree: Tree) {
+  const statuses = (o: { id: string; name: string | null; provisioning_status: string; operating_status: string }) => ({
+    id: o.id, name: o.name ?? '', provisioning_status: o.provisioning_status, operating_status: o.operating_status,
+  })
+  return {
+    ...statuses(tree),
+    listeners: tree.listeners.map((l) => ({
+      ...statuses(l),
+      pools: l.pools.map((p) => ({
+        ...statuses(p),
+        ...(p.health_monitor ? { health_monitor: { ...statuses(p.health_monitor), type: p.health_monitor.type } } : {}),
+        members: p.members.map((m) => ({ ...statuses(m), address: m.ip_address, protocol_port: m.protocol_port })),
+      })),
+    })),
+  }
+}
+
