@@ -1,0 +1,40 @@
+import type { Expression, ExpressionBuilder, Selectable, SqlBool } from 'kysely'
+import { InvalidInput } from '../../common/errors.ts'
+import { listRows, type ListTarget } from '../../db/list-rows.ts'
+import type { Schema, TableName } from '../../db/schema.ts'
+import { listLinks, type ListLink } from './list-links.ts'
+import type { ListQuery } from './parse-list-query.ts'
+import type { ListSpec } from './list-spec.ts'
+
+export interface RunListOptions<T extends TableName> {
+  /** `<scheme>://<host>[:port]<request path>` (or api_base_uri + path): the links' base. */
+  baseUrl: string
+  /** The caller's own condition, e.g. project scoping or the parent of a nested list. */
+  where?: (eb: ExpressionBuilder<Schema, T>) => Expression<SqlBool>
+}
+
+export interface ListPage<T extends TableName> {
+  /** The page's rows of the spec's table (its own columns), in order; the resource renders them. */
+  rows: Array<Selectable<Schema[T]>>
+  /** `<collection>_links`; null when pagination is disabled (the response has no links key). */
+  links: ListLink[] | null
+}
+
+/** Runs a parsed list query: one SELECT plus, with a marker, the marker lookup (spec/api-v2.md §5). */
+export async function runList<T extends TableName, J extends TableName>(
+  db: ListTarget, spec: ListSpec<T, J>, query: ListQuery, options: RunListOptions<T>,
+): Promise<ListPage<T>> {
+  const rows = await listRows(db, spec, {
+    conditions: query.conditions,
+    tags: query.tags,
+    order: query.order,
+    limit: query.limit,
+    ...(query.marker !== undefined && { marker: { key: query.marker, reverse: query.pageReverse } }),
+    ...(options.where && { where: options.where }),
+  })
+  if (rows === 'marker-not-found') throw new InvalidInput(`Supplied pagination marker '${query.marker}' is not valid.`)
+  if (!query.links) return { rows, links: null }
+  const keyName = spec.key.slice(spec.key.indexOf('.') + 1) as keyof Selectable<Schema[T]>
+  const keys = rows.map((row) => String(row[keyName]))
+  return { rows, links: listLinks(options.baseUrl, query.links, keys, Boolean(query.marker)) }
+}
