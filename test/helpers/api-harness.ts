@@ -3,12 +3,12 @@ import type { FastifyInstance } from 'fastify'
 import { createApi } from '../../src/api/create-api.ts'
 import { registerNeutronRoutes } from '../../src/api/neutron/neutron-routes.ts'
 import { createApiDeps, type ApiDeps } from '../../src/api/v2/api-deps.ts'
-import { registerLoadBalancerRoutes } from '../../src/api/v2/load-balancers.ts'
+import { V2_ROUTES } from '../../src/api/v2/routes.ts'
 import { systemClock } from '../../src/common/clock.ts'
 import { createLogger } from '../../src/common/logger.ts'
 import { createMetricsRegistry } from '../../src/common/metrics.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
-import { LOAD_BALANCER_FLOWS } from '../../src/controller/flows/load-balancer-flows.ts'
+import { ALL_FLOWS } from '../../src/controller/flows/all-flows.ts'
 import { startJobRunner } from '../../src/controller/job-runner.ts'
 import type { DatabaseEngine } from '../../src/db/database-options.ts'
 import { withTestDatabase } from './test-database.ts'
@@ -34,13 +34,13 @@ export async function startApi(t: TestContext, options: { engine?: DatabaseEngin
   const deps = createApiDeps(config, db, systemClock, () => wake())
   const runner = startJobRunner({
     context: { db, clock: systemClock, log, loadBalancers: deps.loadBalancers, ports: deps.ports },
-    flows: LOAD_BALANCER_FLOWS, pollMs: 50,
+    flows: ALL_FLOWS, pollMs: 50,
   })
   wake = () => runner.wake()
   const app = createApi({
     log, registry: createMetricsRegistry(),
     healthcheck: { enabled: true, refreshIntervalSeconds: 1, probe: () => db.ping() },
-    routes: [(a) => registerNeutronRoutes(a, deps), (a) => registerLoadBalancerRoutes(a, deps)],
+    routes: [(a) => registerNeutronRoutes(a, deps), ...V2_ROUTES.map((register) => (a: FastifyInstance) => register(a, deps))],
   })
   t.after(async () => {
     await app.close()

@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
+import type { FastifyInstance } from 'fastify'
 import { createApi } from '../../api/create-api.ts'
 import { registerNeutronRoutes } from '../../api/neutron/neutron-routes.ts'
 import { createApiDeps } from '../../api/v2/api-deps.ts'
-import { registerLoadBalancerRoutes } from '../../api/v2/load-balancers.ts'
+import { V2_ROUTES } from '../../api/v2/routes.ts'
 import { systemClock } from '../../common/clock.ts'
-import { LOAD_BALANCER_FLOWS } from '../../controller/flows/load-balancer-flows.ts'
+import { ALL_FLOWS } from '../../controller/flows/all-flows.ts'
 import { startJobRunner } from '../../controller/job-runner.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
 import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
@@ -69,14 +70,14 @@ export async function startApiService(config: OctaviaConfig, db: Database, log: 
   const deps = createApiDeps(config, db, systemClock, () => runner.wake())
   const runner = startJobRunner({
     context: { db, clock: systemClock, log, loadBalancers: deps.loadBalancers, ports: deps.ports },
-    flows: LOAD_BALANCER_FLOWS,
+    flows: ALL_FLOWS,
   })
   const app = createApi({
     log,
     registry,
     routes: [
       (api) => registerNeutronRoutes(api, deps),
-      (api) => registerLoadBalancerRoutes(api, deps),
+      ...V2_ROUTES.map((register) => (api: FastifyInstance) => register(api, deps)),
     ],
     healthcheck: {
       enabled: config.api_settings.healthcheck_enabled,

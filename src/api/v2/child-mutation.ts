@@ -1,0 +1,24 @@
+import { Immutable, NotFound } from '../../common/errors.ts'
+import type { Transaction } from '../../db/database.ts'
+import type { JsonValue } from '../../db/repositories/job-repository.ts'
+import type { Schema } from '../../db/schema.ts'
+import type { ApiDeps } from './api-deps.ts'
+
+/**
+ * The test-and-set every child create/update/delete does under the LB's row lock
+ * (spec/api-v2.md §6.3): the LB must be ACTIVE, else 409; it then goes PENDING_UPDATE in the
+ * caller's transaction, so no other change can start until the worker is done.
+ */
+export async function lockLoadBalancerForChild(deps: ApiDeps, trx: Transaction<Schema>, loadBalancerId: string): Promise<void> {
+  const row = await deps.loadBalancers.lockForUpdate(trx, loadBalancerId)
+  if (!row) throw new NotFound('Load Balancer', loadBalancerId)
+  if (row.provisioning_status !== 'ACTIVE') throw new Immutable(`Load Balancer ${loadBalancerId} is immutable and cannot be updated.`)
+  await deps.loadBalancers.setProvisioningStatus(loadBalancerId, 'PENDING_UPDATE', {}, trx)
+}
+
+/** Queues the worker job for a child change, in the transaction that set the PENDING_* statuses. */
+export async function enqueueChildJob(deps: ApiDeps, trx: Transaction<Schema>, job: {
+  kind: string; target_type: string; target_id: string; load_balancer_id: string; payload?: JsonValue
+}): Promise<void> {
+  await deps.jobs.enqueue(trx, job)
+}

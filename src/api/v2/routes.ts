@@ -1,0 +1,8 @@
+import type { FastifyInstance } from 'fastify'
+import type { ApiDeps } from './api-deps.ts'
+import { registerLoadBalancerRoutes } from './load-balancers.ts'
+
+/** Every Octavia v2 resource module, in registration order. */
+export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => void> = [
+  registerLoadBalancerRoutes,
+]
