@@ -125,9 +125,10 @@ function parseSort(params: Map<string, string[]>): Array<{ key: string; directio
   }
   const sortKey = single(params, 'sort_key')
   if (!sortKey) return []
-  const directions = single(params, 'sort_dir')?.split(',') ?? []
+  const sortDir = single(params, 'sort_dir')
+  const directions = sortDir ? sortDir.split(',') : []
   // Missing directions are asc; extra ones are ignored, unchecked.
-  return sortKey.split(',').map((key, i) => ({ key, direction: parseDirection(directions[i] || 'asc') }))
+  return sortKey.split(',').map((key, i) => ({ key, direction: parseDirection(directions[i] ?? 'asc') }))
 }
 
 function parseDirection(given: string): Direction {
