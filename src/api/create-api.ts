@@ -4,7 +4,9 @@ import { Counter, Histogram, type Registry } from 'prom-client'
 import type { Logger } from '../common/logger.ts'
 import { systemClock, type Clock } from '../common/clock.ts'
 import { acceptsJson } from './accept.ts'
+import { registerBodyParsing } from './body-parsing.ts'
 import { routingError, toFault } from './fault.ts'
+import { frameworkErrorOptions } from './framework-errors.ts'
 import { cachedHealth, type HealthProbe } from './healthcheck.ts'
 import { versionDocument } from './versions.ts'
 
@@ -24,6 +26,7 @@ const PATH_PREFIX = '/load-balancer'
 export function createApi(options: ApiOptions): FastifyInstance {
   const clock = options.clock ?? systemClock
   const app = fastify({
+    ...frameworkErrorOptions,
     loggerInstance: options.log.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => `req-${randomUUID()}`,
@@ -35,6 +38,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     },
   })
   instrument(app, options.registry)
+  registerBodyParsing(app)
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id)
