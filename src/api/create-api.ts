@@ -8,6 +8,7 @@ import { registerBodyParsing } from './body-parsing.ts'
 import { routingError, toFault } from './fault.ts'
 import { frameworkErrorOptions } from './framework-errors.ts'
 import { cachedHealth, type HealthProbe } from './healthcheck.ts'
+import { PATH_PREFIX, requestOrigin, requestPrefix } from './request-url.ts'
 import { versionDocument } from './versions.ts'
 
 export interface ApiOptions {
@@ -19,8 +20,6 @@ export interface ApiOptions {
   routes?: ReadonlyArray<(app: FastifyInstance) => void>
 }
 
-// spec/api-v2.md §3.1: a deployment may publish the API under /load-balancer/ behind a proxy.
-const PATH_PREFIX = '/load-balancer'
 
 /** The Octavia v2 API as a Fastify app (not listening yet). */
 export function createApi(options: ApiOptions): FastifyInstance {
@@ -53,7 +52,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     return reply.code(fault.status).send(fault.body)
   })
 
-  app.get('/', async (req) => versionDocument(baseUrl(req)))
+  app.get('/', async (req) => versionDocument(`${requestOrigin(req)}${requestPrefix(req)}/`))
 
   const health = cachedHealth(options.healthcheck.probe, options.healthcheck.refreshIntervalSeconds, clock)
   app.route({
@@ -74,22 +73,6 @@ export function createApi(options: ApiOptions): FastifyInstance {
   }
   for (const register of options.routes ?? []) register(app)
   return app
-}
-
-/** The URL the client used to reach `/`, honouring a proxy's X-Forwarded-* headers (spec/api-v2.md §2). */
-function baseUrl(req: FastifyRequest): string {
-  const forwardedProto = header(req, 'x-forwarded-proto')
-  const forwardedHost = header(req, 'x-forwarded-host')
-  const proto = forwardedProto ?? req.protocol
-  const host = forwardedHost ?? req.headers.host ?? `${req.hostname}`
-  const prefix = req.originalUrl.startsWith(PATH_PREFIX) ? PATH_PREFIX : ''
-  return `${proto}://${host}${prefix}/`
-}
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  const value = req.headers[name]
-  const first = Array.isArray(value) ? value[0] : value
-  return first?.split(',')[0]?.trim() || undefined
 }
 
 function acceptsOnlyJson(req: FastifyRequest): boolean {

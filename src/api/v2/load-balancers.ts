@@ -5,6 +5,12 @@ import { Immutable, InvalidInput, NotFound, NotImplemented } from '../../common/
 import { newId } from '../../common/ids.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
 import { bindVip, placeVip } from '../../drivers/network/vip-placement.ts'
+import { LIST_SPECS } from '../list/list-specs.ts'
+import { listResponse } from '../list/list-response.ts'
+import { parseListQuery } from '../list/parse-list-query.ts'
+import { runList } from '../list/run-list.ts'
+import { selectFields } from '../list/select-fields.ts'
+import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
 import { parseBody } from '../validation/body-schema.ts'
 import { bool, ipAddress, list, object, str, tags, uuid } from '../validation/field-types.ts'
 import type { ApiDeps } from './api-deps.ts'
@@ -141,15 +147,20 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       return reply.code(201).send({ loadbalancer: await rendered(id) })
     })
 
-    app.get(path, async () => {
-      // Pagination, sorting and filters arrive with the list engine; until then every LB, oldest first.
-      const all = await loadBalancers.list()
-      return { loadbalancers: all.map(renderLoadBalancer), loadbalancers_links: [] }
+    app.get(path, async (req) => {
+      const spec = LIST_SPECS.loadbalancer
+      const query = parseListQuery(rawQuery(req), spec, deps.config.api_settings)
+      // noauth: every caller is an administrator, so lists span every project (rbac.md §6).
+      const page = await runList(db, spec, query, { baseUrl: listBaseUrl(req) })
+      const lbs = await loadBalancers.getMany(page.rows.map((r) => r.id))
+      return listResponse(spec, selectFields(lbs.map(renderLoadBalancer), query.fields), page.links)
     })
   }
 
   for (const path of lbaasPaths('/loadbalancers/:id')) {
-    app.get<{ Params: { id: string } }>(path, async (req) => ({ loadbalancer: await rendered(req.params.id) }))
+    app.get<{ Params: { id: string } }>(path, async (req) => ({
+      loadbalancer: selectFields([await rendered(req.params.id)], requestedFields(req))[0],
+    }))
 
     app.put<{ Params: { id: string } }>(path, async (req) => {
       const { id } = req.params

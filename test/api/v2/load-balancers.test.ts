@@ -170,3 +170,40 @@ test('stats, status tree, failover and the /v2.0 and /v2 aliases', async (t) => 
   await api.until(`${LBS}/${id}`, (b) => (b.loadbalancer as Json).provisioning_status === 'ACTIVE')
   assert.equal((await api.app.inject({ method: 'GET', url: `${LBS}/a2c8e0bb-0000-4000-8000-00000000000e/stats` })).statusCode, 404)
 })
+
+test('list: filters, tags, sorting, pagination links and fields; show honours fields', async (t) => {
+  const api = await startApi(t)
+  const a = await createActive(api, { name: 'a', tags: ['red'] })
+  const b = await createActive(api, { name: 'b', tags: ['red', 'blue'] })
+  const c = await createActive(api, { name: 'c', admin_state_up: false })
+  const list = async (query: string) => (await api.app.inject({ method: 'GET', url: `${LBS}?${query}`, headers: { host: 'api.test' } })).json() as { loadbalancers: Json[]; loadbalancers_links: Json[] }
+  const names = (body: { loadbalancers: Json[] }) => body.loadbalancers.map((l) => l.name)
+
+  assert.deepEqual(names(await list('')), ['a', 'b', 'c'])
+  assert.deepEqual(names(await list('name=b')), ['b'])
+  assert.deepEqual(names(await list('admin_state_up=false')), ['c'])
+  assert.deepEqual(names(await list(`vip_address=${String(a.vip_address)}`)), ['a'])
+  assert.deepEqual(names(await list('tags=red')), ['a', 'b'])
+  assert.deepEqual(names(await list('tags=red,blue')), ['b'])
+  assert.deepEqual(names(await list('not-tags-any=red')), ['c'])
+  assert.deepEqual(names(await list('sort=name:desc')), ['c', 'b', 'a'])
+  assert.deepEqual((await list('fields=id&fields=name')).loadbalancers, [a, b, c].map((l) => ({ id: l.id, name: l.name })))
+
+  const first = await list('limit=2')
+  assert.deepEqual(names(first), ['a', 'b'])
+  assert.deepEqual(first.loadbalancers_links, [{ href: `http://api.test${LBS}?limit=2&marker=${String(b.id)}`, rel: 'next' }])
+  const second = await list(`limit=2&marker=${String(b.id)}`)
+  assert.deepEqual(names(second), ['c'])
+  assert.deepEqual(second.loadbalancers_links, [{ href: `http://api.test${LBS}?limit=2&marker=${String(c.id)}&page_reverse=True`, rel: 'previous' }])
+
+  for (const [query, message] of [
+    ['limit=x', "Supplied pagination limit 'x' is not valid."],
+    ['sort=name:sideways', "Supplied sort direction 'sideways' is not valid."],
+    ['colour=blue', 'One or more arguments are either duplicate or invalid'],
+    ['marker=a2c8e0bb-0000-4000-8000-000000000001', "Supplied pagination marker 'a2c8e0bb-0000-4000-8000-000000000001' is not valid."],
+  ]) {
+    assert.deepEqual(fault(await api.app.inject({ method: 'GET', url: `${LBS}?${query}` })), { status: 400, faultstring: message })
+  }
+  const shown = (await api.app.inject({ method: 'GET', url: `${LBS}/${String(a.id)}?fields=name&fields=vip_address` })).json()
+  assert.deepEqual(shown, { loadbalancer: { name: 'a', vip_address: a.vip_address } })
+})
