@@ -31,10 +31,14 @@ export function createApi(options: ApiOptions): FastifyInstance {
     genReqId: () => `req-${randomUUID()}`,
     requestIdHeader: false,
     bodyLimit: 114_688, // oslo sizelimit default (spec/api-v2.md §3.2)
-    rewriteUrl: (req) => {
-      const url = req.url ?? '/'
-      return url === PATH_PREFIX || url.startsWith(`${PATH_PREFIX}/`) ? url.slice(PATH_PREFIX.length) || '/' : url
-    },
+    routerOptions: { ...frameworkErrorOptions.routerOptions, ignoreTrailingSlash: true },
+    rewriteUrl: (req) => withoutJsonSuffix(withoutPrefix(req.url ?? '/')),
+  })
+  const methodsByUrl = new Map<string, Set<string>>()
+  app.addHook('onRoute', (route) => {
+    const methods = methodsByUrl.get(route.url) ?? new Set<string>()
+    for (const method of [route.method].flat()) methods.add(method)
+    methodsByUrl.set(route.url, methods)
   })
   instrument(app, options.registry)
   registerBodyParsing(app)
@@ -72,7 +76,31 @@ export function createApi(options: ApiOptions): FastifyInstance {
     app.get(path, async (_req, reply) => reply.type('application/json').send(JSON.stringify('v2')))
   }
   for (const register of options.routes ?? []) register(app)
+  answerOtherMethods(app, methodsByUrl)
   return app
+}
+
+// spec/api-v2.md §1.1: the API may sit under /load-balancer/ behind a proxy.
+function withoutPrefix(url: string): string {
+  return url === PATH_PREFIX || url.startsWith(`${PATH_PREFIX}/`) ? url.slice(PATH_PREFIX.length) || '/' : url
+}
+
+// spec/api-v2.md §1.1: a trailing `.json` on a path is accepted and ignored.
+function withoutJsonSuffix(url: string): string {
+  const at = url.indexOf('?')
+  const path = at < 0 ? url : url.slice(0, at)
+  return path.endsWith('.json') ? `${path.slice(0, -'.json'.length)}${at < 0 ? '' : url.slice(at)}` : url
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const
+
+/** Unsupported methods on a path that exists get 405 in the body of spec/api-v2.md §4.2, not 404. */
+function answerOtherMethods(app: FastifyInstance, methodsByUrl: ReadonlyMap<string, ReadonlySet<string>>): void {
+  for (const [url, methods] of [...methodsByUrl]) {
+    const missing = METHODS.filter((m) => !methods.has(m))
+    if (missing.length === 0) continue
+    app.route({ method: missing, url, handler: async (_req, reply) => reply.code(405).send(routingError(405)) })
+  }
 }
 
 function acceptsOnlyJson(req: FastifyRequest): boolean {

@@ -207,3 +207,15 @@ test('list: filters, tags, sorting, pagination links and fields; show honours fi
   const shown = (await api.app.inject({ method: 'GET', url: `${LBS}/${String(a.id)}?fields=name&fields=vip_address` })).json()
   assert.deepEqual(shown, { loadbalancer: { name: 'a', vip_address: a.vip_address } })
 })
+
+test('URL conventions: trailing slash, .json suffix, 405 for a method a path does not have', async (t) => {
+  const api = await startApi(t)
+  const lb = await createActive(api)
+  assert.equal((await api.app.inject({ method: 'GET', url: `${LBS}/` })).statusCode, 200)
+  assert.equal((await api.app.inject({ method: 'GET', url: `${LBS}.json` })).statusCode, 200)
+  assert.equal((await api.app.inject({ method: 'GET', url: `${LBS}/${String(lb.id)}.json?fields=id` })).json().loadbalancer.id, lb.id)
+  const patch = await api.app.inject({ method: 'PATCH', url: `${LBS}/${String(lb.id)}` })
+  assert.deepEqual([patch.statusCode, patch.json()], [405, { code: 405, title: 'Method Not Allowed', description: null }])
+  assert.equal((await api.app.inject({ method: 'DELETE', url: LBS })).statusCode, 405)
+  assert.equal((await api.app.inject({ method: 'POST', url: '/' })).statusCode, 405)
+})
