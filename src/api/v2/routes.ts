@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { ApiDeps } from './api-deps.ts'
 import { registerLoadBalancerRoutes } from './load-balancers.ts'
+import { registerPoolRoutes } from './pools.ts'
 
 /** Every Octavia v2 resource module, in registration order. */
 export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => void> = [
   registerLoadBalancerRoutes,
+  registerPoolRoutes,
 ]
