@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { ApiDeps } from './api-deps.ts'
+import { registerListenerRoutes } from './listeners.ts'
 import { registerLoadBalancerRoutes } from './load-balancers.ts'
 import { registerPoolRoutes } from './pools.ts'
 
 /** Every Octavia v2 resource module, in registration order. */
 export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => void> = [
   registerLoadBalancerRoutes,
+  registerListenerRoutes,
   registerPoolRoutes,
 ]

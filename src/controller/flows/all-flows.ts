@@ -1,9 +1,11 @@
 import type { Flow } from '../flow.ts'
+import { LISTENER_FLOWS } from './listener-flows.ts'
 import { LOAD_BALANCER_FLOWS } from './load-balancer-flows.ts'
 import { POOL_FLOWS } from './pool-flows.ts'
 
 /** Every flow the worker knows, by the job kind the API queues. */
 export const ALL_FLOWS: readonly Flow[] = [
   ...LOAD_BALANCER_FLOWS,
+  ...LISTENER_FLOWS,
   ...POOL_FLOWS,
 ]
