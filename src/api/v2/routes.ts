@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ApiDeps } from './api-deps.ts'
 import { registerListenerRoutes } from './listeners.ts'
 import { registerLoadBalancerRoutes } from './load-balancers.ts'
+import { registerMemberRoutes } from './members.ts'
 import { registerPoolRoutes } from './pools.ts'
 
 /** Every Octavia v2 resource module, in registration order. */
@@ -9,4 +10,5 @@ export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => v
   registerLoadBalancerRoutes,
   registerListenerRoutes,
   registerPoolRoutes,
+  registerMemberRoutes,
 ]

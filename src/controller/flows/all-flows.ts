@@ -1,6 +1,7 @@
 import type { Flow } from '../flow.ts'
 import { LISTENER_FLOWS } from './listener-flows.ts'
 import { LOAD_BALANCER_FLOWS } from './load-balancer-flows.ts'
+import { MEMBER_FLOWS } from './member-flows.ts'
 import { POOL_FLOWS } from './pool-flows.ts'
 
 /** Every flow the worker knows, by the job kind the API queues. */
@@ -8,4 +9,5 @@ export const ALL_FLOWS: readonly Flow[] = [
   ...LOAD_BALANCER_FLOWS,
   ...LISTENER_FLOWS,
   ...POOL_FLOWS,
+  ...MEMBER_FLOWS,
 ]
