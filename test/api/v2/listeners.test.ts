@@ -348,40 +348,57 @@ test('update: every validation of §9.4 answers 400 against the stored protocol 
   const certified = await put(api, prometheus.id, { default_tls_container_ref: 'metrics-cert' })
   assert.equal(certified.statusCode, 200, certified.body)
   await waitActive(api, lbId)
+  const ca = await put(api, tls.id, { client_ca_tls_container_ref: 'ca' })
+  assert.equal(ca.statusCode, 200, ca.body)
+  await waitActive(api, lbId)
+  // The stored CA satisfies client authentication and a CRL given later.
+  const crl = await put(api, tls.id, { client_authentication: 'MANDATORY', client_crl_container_ref: 'crl' })
+  assert.equal(crl.statusCode, 200, crl.body)
+  const withCrl = (crl.json() as { listener: Json }).listener
+  assert.deepEqual([withCrl.client_ca_tls_container_ref, withCrl.client_authentication, withCrl.client_crl_container_ref], ['ca', 'MANDATORY', 'crl'])
+  await waitActive(api, lbId)
   const udpPoolUse = await put(api, udp.id, { default_pool_id: udpPool })
   assert.equal(udpPoolUse.statusCode, 200, udpPoolUse.body)
   assert.equal((udpPoolUse.json() as { listener: Json }).listener.default_pool_id, udpPool)
 })
 
 test('deployment switches: TLS-terminated and PROMETHEUS listeners, prohibited ciphers, minimum TLS version', async (t) => {
-  const api = await startApi(t, {
-    sets: [
-      'octavia.api_settings.allow_tls_terminated_listeners=false', 'octavia.api_settings.tls_cipher_prohibit_list=RC4-MD5:DES-CBC3-SHA',
-      'octavia.api_settings.minimum_tls_version=TLSv1.2', 'octavia.api_settings.default_listener_tls_versions=TLSv1.2,TLSv1.3',
-    ],
-  })
-  const lbId = String((await activeLoadBalancer(api)).id)
-  const listener = await activeListener(api, { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 })
-  const before = await api.counts()
-  const cases: Array<[Json, string]> = [
-    [{ protocol: 'TERMINATED_HTTPS', default_tls_container_ref: 'c' }, 'The selected protocol is not allowed in this deployment: TERMINATED_HTTPS'],
-    [{ protocol: 'PROMETHEUS', sni_container_refs: ['c'] }, 'The selected protocol is not allowed in this deployment: PROMETHEUS with TLS'],
-    [{ protocol: 'HTTP', tls_ciphers: 'AES128-SHA:RC4-MD5:DES-CBC3-SHA' }, 'Validation failure: The following ciphers have been prohibited by an administrator: RC4-MD5, DES-CBC3-SHA'],
-  ]
-  for (const [body, message] of cases) {
-    assert.deepEqual(fault(await post(api, { loadbalancer_id: lbId, protocol_port: 443, ...body })), { status: 400, faultstring: message })
+  const noTls = await startApi(t, { sets: ['octavia.api_settings.allow_tls_terminated_listeners=false'] })
+  const noTlsLb = String((await activeLoadBalancer(noTls)).id)
+  let before = await noTls.counts()
+  for (const [body, value] of [
+    [{ protocol: 'TERMINATED_HTTPS', default_tls_container_ref: 'c' }, 'TERMINATED_HTTPS'],
+    [{ protocol: 'PROMETHEUS', sni_container_refs: ['c'] }, 'PROMETHEUS with TLS'],
+  ] as const) {
+    assert.deepEqual(fault(await post(noTls, { loadbalancer_id: noTlsLb, protocol_port: 443, ...body })),
+      { status: 400, faultstring: `The selected protocol is not allowed in this deployment: ${value}` })
   }
-  assert.deepEqual(fault(await put(api, listener.id, { tls_versions: ['TLSv1', 'TLSv1.1', 'TLSv1.3'] })),
-    { status: 400, faultstring: 'Validation failure: Requested TLS versions are less than the minimum: TLSv1, TLSv1.1 < TLSv1.2' })
-  assert.deepEqual(fault(await put(api, listener.id, { tls_ciphers: 'RC4-MD5' })),
-    { status: 400, faultstring: 'Validation failure: The following ciphers have been prohibited by an administrator: RC4-MD5' })
-  assert.deepEqual(await api.counts(), before)
-  await activeListener(api, { loadbalancer_id: lbId, protocol: 'PROMETHEUS', protocol_port: 9100 })
+  assert.deepEqual(await noTls.counts(), before)
+  await activeListener(noTls, { loadbalancer_id: noTlsLb, protocol: 'PROMETHEUS', protocol_port: 9100 })
 
-  const closed = await startApi(t, { sets: ['octavia.api_settings.allow_prometheus_listeners=false'] })
-  const closedLb = String((await activeLoadBalancer(closed)).id)
-  assert.deepEqual(fault(await post(closed, { loadbalancer_id: closedLb, protocol: 'PROMETHEUS', protocol_port: 9100 })),
+  const noPrometheus = await startApi(t, { sets: ['octavia.api_settings.allow_prometheus_listeners=false'] })
+  const noPrometheusLb = String((await activeLoadBalancer(noPrometheus)).id)
+  assert.deepEqual(fault(await post(noPrometheus, { loadbalancer_id: noPrometheusLb, protocol: 'PROMETHEUS', protocol_port: 9100 })),
     { status: 400, faultstring: 'The selected protocol is not allowed in this deployment: PROMETHEUS' })
+
+  const strict = await startApi(t, {
+    sets: ['octavia.api_settings.tls_cipher_prohibit_list=RC4-MD5:DES-CBC3-SHA', 'octavia.api_settings.minimum_tls_version=TLSv1.2'],
+  })
+  const lbId = String((await activeLoadBalancer(strict)).id)
+  const listener = await activeListener(strict, { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 })
+  before = await strict.counts()
+  const tls = { loadbalancer_id: lbId, protocol: 'TERMINATED_HTTPS', protocol_port: 443, default_tls_container_ref: 'c' }
+  assert.deepEqual(fault(await post(strict, { ...tls, tls_ciphers: 'AES128-SHA:RC4-MD5:DES-CBC3-SHA' })),
+    { status: 400, faultstring: 'Validation failure: The following ciphers have been prohibited by an administrator: RC4-MD5, DES-CBC3-SHA' })
+  assert.deepEqual(fault(await post(strict, { ...tls, tls_versions: ['TLSv1.1', 'TLSv1.3'] })),
+    { status: 400, faultstring: 'Validation failure: Requested TLS versions are less than the minimum: TLSv1.1 < TLSv1.2' })
+  assert.deepEqual(fault(await put(strict, listener.id, { tls_versions: ['TLSv1', 'TLSv1.1', 'TLSv1.3'] })),
+    { status: 400, faultstring: 'Validation failure: Requested TLS versions are less than the minimum: TLSv1, TLSv1.1 < TLSv1.2' })
+  assert.deepEqual(fault(await put(strict, listener.id, { tls_ciphers: 'RC4-MD5' })),
+    { status: 400, faultstring: 'Validation failure: The following ciphers have been prohibited by an administrator: RC4-MD5' })
+  assert.deepEqual(await strict.counts(), before)
+  const accepted = await activeListener(strict, { ...tls, tls_versions: ['TLSv1.2'] })
+  assert.equal(accepted.tls_ciphers, DEFAULT_CIPHERS)
 })
 
 test('delete takes the L7 policies, rules and tags, keeps the default pool; the LB goes back to ACTIVE', async (t) => {
