@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ApiDeps } from './api-deps.ts'
+import { registerHealthMonitorRoutes } from './health-monitors.ts'
 import { registerListenerRoutes } from './listeners.ts'
 import { registerLoadBalancerRoutes } from './load-balancers.ts'
 import { registerMemberRoutes } from './members.ts'
@@ -11,4 +12,5 @@ export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => v
   registerListenerRoutes,
   registerPoolRoutes,
   registerMemberRoutes,
+  registerHealthMonitorRoutes,
 ]

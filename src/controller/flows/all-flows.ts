@@ -1,4 +1,5 @@
 import type { Flow } from '../flow.ts'
+import { HEALTH_MONITOR_FLOWS } from './health-monitor-flows.ts'
 import { LISTENER_FLOWS } from './listener-flows.ts'
 import { LOAD_BALANCER_FLOWS } from './load-balancer-flows.ts'
 import { MEMBER_FLOWS } from './member-flows.ts'
@@ -10,4 +11,5 @@ export const ALL_FLOWS: readonly Flow[] = [
   ...LISTENER_FLOWS,
   ...POOL_FLOWS,
   ...MEMBER_FLOWS,
+  ...HEALTH_MONITOR_FLOWS,
 ]
