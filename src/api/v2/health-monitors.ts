@@ -134,6 +134,7 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
       }
       checkTypeForPool(pool.protocol, body.type, body.delay)
       deps.providers.load(lb.provider)
+      // Quotas are not enforced under noauth (spec/api-v2.md §14.3), our only identity engine yet.
       const id = newId()
       await db.transaction(async (trx) => {
         const locked = await lockPoolForChild(deps, trx, pool.id)

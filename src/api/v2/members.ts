@@ -122,6 +122,7 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
       checkNotReserved(body.address)
       checkSubnet(body.subnet_id)
       const { lb, driver } = await loadParent(poolId)
+      // Quotas are not enforced under noauth (spec/api-v2.md §14.3), our only identity engine yet.
       await checkSriov(lb, body.request_sriov === true)
       const id = newId()
       await db.transaction(async (trx) => {
