@@ -7,6 +7,7 @@ import { acceptsJson } from './accept.ts'
 import { registerBodyParsing } from './body-parsing.ts'
 import { routingError, toFault } from './fault.ts'
 import { frameworkErrorOptions } from './framework-errors.ts'
+import { rejectUndeclaredQueryArguments } from './query-arguments.ts'
 import { cachedHealth, type HealthProbe } from './healthcheck.ts'
 import { PATH_PREFIX, requestOrigin, requestPrefix } from './request-url.ts'
 import { versionDocument } from './versions.ts'
@@ -42,6 +43,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   })
   instrument(app, options.registry)
   registerBodyParsing(app)
+  rejectUndeclaredQueryArguments(app)
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-openstack-request-id', req.id)

@@ -219,3 +219,18 @@ test('URL conventions: trailing slash, .json suffix, 405 for a method a path doe
   assert.equal((await api.app.inject({ method: 'DELETE', url: LBS })).statusCode, 405)
   assert.equal((await api.app.inject({ method: 'POST', url: '/' })).statusCode, 405)
 })
+
+test('undeclared query arguments: refused on POST, PUT, DELETE, stats and status; ignored on GETs', async (t) => {
+  const api = await startApi(t)
+  const lb = await createActive(api)
+  const url = `${LBS}/${String(lb.id)}`
+  const before = await api.counts()
+  for (const [method, target] of [['POST', `${LBS}?x=1`], ['PUT', `${url}?x=1`], ['DELETE', `${url}?x=1`], ['GET', `${url}/stats?x=1`], ['GET', `${url}/status?x=1`], ['PUT', `${url}/failover?x=1`]] as const) {
+    const res = await api.app.inject({ method, url: target, ...(method === 'GET' || method === 'DELETE' ? {} : { payload: { loadbalancer: {} } }) })
+    assert.deepEqual(fault(res), { status: 400, faultstring: 'Unknown argument: "x"' }, `${method} ${target}`)
+  }
+  assert.deepEqual(await api.counts(), before)
+  assert.equal((await api.app.inject({ method: 'GET', url: `${url}?x=1` })).statusCode, 200)
+  const cascade = await api.app.inject({ method: 'DELETE', url: `${url}?cascade=true` })
+  assert.equal(cascade.statusCode, 204)
+})
