@@ -1,5 +1,6 @@
 import type { EngineMigration } from './engine-migration.ts'
 import { initial } from './0001_initial.ts'
+import { sniRefLength } from './0002_sni_ref_length.ts'
 
 /**
  * Every migration, in order. Names sort in application order and are recorded in the
@@ -7,4 +8,5 @@ import { initial } from './0001_initial.ts'
  */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: EngineMigration]> = [
   ['0001_initial', initial],
+  ['0002_sni_ref_length', sniRefLength],
 ]
