@@ -1,11 +1,10 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
-import type { Clock } from '../../common/clock.ts'
 import { newId } from '../../common/ids.ts'
 import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.ts'
-import type { Database, Executor } from '../database.ts'
+import type { Executor } from '../database.ts'
 import type { HealthMonitorTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
-import { setOperatingStatus, setProvisioningStatus } from './provisioning-status.ts'
+import { StatusRepository } from './status-repository.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
 
 export type HealthMonitorRow = Selectable<HealthMonitorTable>
@@ -33,8 +32,8 @@ export interface HealthMonitorChanges extends Omit<Updateable<HealthMonitorTable
 }
 
 /** Health monitors (at most one per pool), with their tags. */
-export class HealthMonitorRepository {
-  constructor(private readonly db: Database, private readonly clock: Clock) {}
+export class HealthMonitorRepository extends StatusRepository {
+  protected readonly table = 'health_monitor' as const
 
   /** Inserts the monitor and its tags; a pool that has one already raises DuplicateEntry (uq_health_monitor_pool_id). */
   async create(input: NewHealthMonitor, executor?: Executor): Promise<HealthMonitor> {
@@ -83,16 +82,6 @@ export class HealthMonitorRepository {
     })
   }
 
-  /** Compare-and-set: resolves whether the status changed (see provisioning-status.ts). */
-  setProvisioningStatus(id: string, to: ProvisioningStatus, options: { from?: ProvisioningStatus | readonly ProvisioningStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setProvisioningStatus(executor, 'health_monitor', id, to, { ...options, at: this.clock.now() })
-  }
-
-  setOperatingStatus(id: string, to: OperatingStatus, options: { from?: OperatingStatus | readonly OperatingStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setOperatingStatus(executor, 'health_monitor', id, to, { ...options, at: this.clock.now() })
-  }
 
   /** Removes the monitor and its tags (the end of its delete flow); resolves whether it existed. */
   async delete(id: string, executor?: Executor): Promise<boolean> {

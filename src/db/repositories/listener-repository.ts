@@ -1,11 +1,10 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
-import type { Clock } from '../../common/clock.ts'
 import { newId } from '../../common/ids.ts'
 import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.ts'
-import type { Database, Executor } from '../database.ts'
+import type { Executor } from '../database.ts'
 import type { ListenerTable, PoolTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
-import { setOperatingStatus, setProvisioningStatus } from './provisioning-status.ts'
+import { StatusRepository } from './status-repository.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
 
 /** Listener protocols (spec/api-v2.md §9.1); PROXY and PROXYV2 are pool-only. */
@@ -82,8 +81,8 @@ export type PoolReference = Pick<Selectable<PoolTable>, 'id' | 'load_balancer_id
  * Listeners with their SNI certificates, allowed CIDRs, tags and L7 policy ids.
  * Every method takes an optional trailing executor (a transaction to join).
  */
-export class ListenerRepository {
-  constructor(private readonly db: Database, private readonly clock: Clock) {}
+export class ListenerRepository extends StatusRepository {
+  protected readonly table = 'listener' as const
 
   /** Inserts the listener (with a free HAProxy peer port), its SNI refs, CIDRs and tags in one transaction. */
   async create(input: NewListener, executor?: Executor): Promise<Listener> {
@@ -213,16 +212,6 @@ export class ListenerRepository {
     }
   }
 
-  /** Compare-and-set: resolves whether the status changed (see provisioning-status.ts). */
-  setProvisioningStatus(id: string, to: ProvisioningStatus, options: { from?: ProvisioningStatus | readonly ProvisioningStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setProvisioningStatus(executor, 'listener', id, to, { ...options, at: this.clock.now() })
-  }
-
-  setOperatingStatus(id: string, to: OperatingStatus, options: { from?: OperatingStatus | readonly OperatingStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setOperatingStatus(executor, 'listener', id, to, { ...options, at: this.clock.now() })
-  }
 
   /** The lowest port from 1025 that no listener of the LB uses as protocol or peer port (Octavia's rule). */
   async #freePeerPort(executor: Executor, loadBalancerId: string): Promise<number | null> {

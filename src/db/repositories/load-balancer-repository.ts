@@ -1,11 +1,11 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
-import type { Clock } from '../../common/clock.ts'
 import { newId } from '../../common/ids.ts'
 import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.ts'
-import type { Database, Executor, Transaction } from '../database.ts'
+import type { Executor, Transaction } from '../database.ts'
 import type { AdditionalVipTable, LoadBalancerTable, Schema, VipTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
-import { setOperatingStatus, setProvisioningStatus } from './provisioning-status.ts'
+import { StatusRepository } from './status-repository.ts'
+import { setProvisioningStatus } from './provisioning-status.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
 
 export type LoadBalancerRow = Selectable<LoadBalancerTable>
@@ -62,8 +62,8 @@ const CHILD_TABLES_WITH_TAGS = ['listener', 'pool'] as const
  * Every method takes an optional trailing executor (a transaction to join); methods that
  * only make sense inside a transaction take it first.
  */
-export class LoadBalancerRepository {
-  constructor(private readonly db: Database, private readonly clock: Clock) {}
+export class LoadBalancerRepository extends StatusRepository {
+  protected readonly table = 'load_balancer' as const
 
   /** Inserts the LB, its VIP, security groups, additional VIPs and tags in one transaction. */
   async create(input: NewLoadBalancer, executor?: Executor): Promise<LoadBalancer> {
@@ -178,16 +178,6 @@ export class LoadBalancerRepository {
     })
   }
 
-  /** Compare-and-set: resolves whether the status changed (see provisioning-status.ts). */
-  setProvisioningStatus(id: string, to: ProvisioningStatus, options: { from?: ProvisioningStatus | readonly ProvisioningStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setProvisioningStatus(executor, 'load_balancer', id, to, { ...options, at: this.clock.now() })
-  }
-
-  setOperatingStatus(id: string, to: OperatingStatus, options: { from?: OperatingStatus | readonly OperatingStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setOperatingStatus(executor, 'load_balancer', id, to, { ...options, at: this.clock.now() })
-  }
 
   /** The end of a delete flow: the row stays, DELETED, until housekeeping purges it. */
   markDeleted(id: string, executor: Executor = this.db.kysely): Promise<boolean> {

@@ -1,11 +1,10 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
-import type { Clock } from '../../common/clock.ts'
 import { newId } from '../../common/ids.ts'
 import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.ts'
-import type { Database, Executor } from '../database.ts'
+import type { Executor } from '../database.ts'
 import type { MemberTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
-import { setOperatingStatus, setProvisioningStatus } from './provisioning-status.ts'
+import { StatusRepository } from './status-repository.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
 
 export type MemberRow = Selectable<MemberTable>
@@ -39,8 +38,8 @@ export interface MemberChanges extends Omit<Updateable<MemberTable>,
  * Members of pools, with their tags. Every method takes an optional trailing executor (a
  * transaction to join).
  */
-export class MemberRepository {
-  constructor(private readonly db: Database, private readonly clock: Clock) {}
+export class MemberRepository extends StatusRepository {
+  protected readonly table = 'member' as const
 
   /** Inserts the member and its tags; a taken (pool, address, port) raises DuplicateEntry. */
   async create(input: NewMember, executor?: Executor): Promise<Member> {
@@ -101,16 +100,6 @@ export class MemberRepository {
     })
   }
 
-  /** Compare-and-set: resolves whether the status changed (see provisioning-status.ts). */
-  setProvisioningStatus(id: string, to: ProvisioningStatus, options: { from?: ProvisioningStatus | readonly ProvisioningStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setProvisioningStatus(executor, 'member', id, to, { ...options, at: this.clock.now() })
-  }
-
-  setOperatingStatus(id: string, to: OperatingStatus, options: { from?: OperatingStatus | readonly OperatingStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setOperatingStatus(executor, 'member', id, to, { ...options, at: this.clock.now() })
-  }
 
   /** Sets the provisioning status of every member of the pool now in one of `from`; resolves how many changed. */
   async setPoolMembersProvisioningStatus(poolId: string, to: ProvisioningStatus, from: readonly ProvisioningStatus[],

@@ -1,12 +1,12 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
-import type { Clock } from '../../common/clock.ts'
 import { newId } from '../../common/ids.ts'
 import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.ts'
-import type { Database, Executor } from '../database.ts'
+import type { Executor } from '../database.ts'
 import type { PoolTable, SessionPersistenceTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
+import { StatusRepository } from './status-repository.ts'
 import { listenersUsingPool } from './pool-usage.ts'
-import { setOperatingStatus, setProvisioningStatus } from './provisioning-status.ts'
+import { setProvisioningStatus } from './provisioning-status.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
 
 export type PoolRow = Selectable<PoolTable>
@@ -56,8 +56,8 @@ export interface ListenerRef {
  * Pools with their session persistence and tags. Members and health monitors belong to their
  * own repositories; a pool only reads their ids and removes them with itself.
  */
-export class PoolRepository {
-  constructor(private readonly db: Database, private readonly clock: Clock) {}
+export class PoolRepository extends StatusRepository {
+  protected readonly table = 'pool' as const
 
   /** Inserts the pool, its session persistence and tags in one transaction. */
   async create(input: NewPool, executor?: Executor): Promise<Pool> {
@@ -110,16 +110,6 @@ export class PoolRepository {
     })
   }
 
-  /** Compare-and-set: resolves whether the status changed (see provisioning-status.ts). */
-  setProvisioningStatus(id: string, to: ProvisioningStatus, options: { from?: ProvisioningStatus | readonly ProvisioningStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setProvisioningStatus(executor, 'pool', id, to, { ...options, at: this.clock.now() })
-  }
-
-  setOperatingStatus(id: string, to: OperatingStatus, options: { from?: OperatingStatus | readonly OperatingStatus[] } = {},
-    executor: Executor = this.db.kysely): Promise<boolean> {
-    return setOperatingStatus(executor, 'pool', id, to, { ...options, at: this.clock.now() })
-  }
 
   /**
    * The end of a delete flow (spec/flows.md §6.1): removes the pool with its members, health
