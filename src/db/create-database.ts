@@ -6,6 +6,7 @@ import type { Database } from './database.ts'
 import {
   DEFAULT_MAX_POOL_SIZE, DEFAULT_POOL_TIMEOUT, DEFAULT_PORTS, describeTarget, type DatabaseOptions,
 } from './database-options.ts'
+import { DatabaseBusy } from './errors.ts'
 import { PortableDialect } from './portable-dialect.ts'
 import type { Schema } from './schema.ts'
 import { openSqlite } from './sqlite-connection.ts'
@@ -96,6 +97,25 @@ function watchIdleErrors(pool: pg.Pool, log: Logger | undefined): pg.Pool {
   return pool
 }
 
+const BUSY_ATTEMPTS = 5
+
+/**
+ * Runs a whole transaction again when the database broke a deadlock or a lock wait timed out
+ * (DatabaseBusy): the engine rolled it back, so a new attempt starts clean. Seen with MariaDB
+ * when parallel load balancer creates insert neighbouring VIP addresses into the same index.
+ */
+async function retryWhenBusy<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt()
+    } catch (err) {
+      if (!(err instanceof DatabaseBusy) || n >= BUSY_ATTEMPTS) throw err
+      // Jittered, growing pause so the transactions that collided do not collide again.
+      await new Promise((resolve) => setTimeout(resolve, n * (2 + Math.random() * 10)))
+    }
+  }
+}
+
 /**
  * Opens a database (lazily: MySQL and PostgreSQL connect on first use). Connection failures
  * surface as DatabaseUnavailable with a one-line message, e.g.
@@ -118,7 +138,7 @@ export function createDatabase(options: DatabaseOptions, log?: Logger): Database
     kysely,
     target,
     log: dbLog,
-    transaction: (fn) => kysely.transaction().execute(fn),
+    transaction: (fn) => retryWhenBusy(() => kysely.transaction().execute(fn)),
     ping: async () => {
       await sql`select 1`.execute(kysely)
     },

@@ -17,7 +17,9 @@ export interface Database {
   /**
    * Runs `fn` in one transaction: committed if it resolves, rolled back if it throws.
    * Inside `fn` use only `trx`: on SQLite the single connection is held by the
-   * transaction, so a query on `db.kysely` would wait for it forever.
+   * transaction, so a query on `db.kysely` would wait for it forever. When the database breaks
+   * a deadlock (DatabaseBusy) the whole of `fn` runs again, up to five times: keep side effects
+   * other than queries on `trx` out of it.
    */
   transaction<T>(fn: (trx: Transaction<Schema>) => Promise<T>): Promise<T>
   /** Resolves when the server answers; throws DatabaseUnavailable otherwise. */
