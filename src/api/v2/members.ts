@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Conflict, Immutable, InvalidInput, NotFound, ProviderError } from '../../common/errors.ts'
+import { Immutable, InvalidInput, NotFound } from '../../common/errors.ts'
 import { newId } from '../../common/ids.ts'
-import { parseIp } from '../../config/ip-address.ts'
 import type { Transaction } from '../../db/database.ts'
-import { DuplicateEntry } from '../../db/errors.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
-import { MemberRepository, type Member, type MemberChanges, type NewMember } from '../../db/repositories/member-repository.ts'
+import { MemberRepository, type Member, type MemberChanges } from '../../db/repositories/member-repository.ts'
 import { PoolRepository, type Pool } from '../../db/repositories/pool-repository.ts'
 import type { Schema } from '../../db/schema.ts'
 import type { ProviderDriver } from '../../drivers/provider/provider-driver.ts'
@@ -16,32 +14,17 @@ import { runList } from '../list/run-list.ts'
 import { selectFields } from '../list/select-fields.ts'
 import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
 import { parseBody, parseListBody } from '../validation/body-schema.ts'
-import { bool, int, ipAddress, str, tags, uuid, type Parsed } from '../validation/field-types.ts'
+import type { Parsed } from '../validation/field-types.ts'
 import type { ApiDeps } from './api-deps.ts'
 import { enqueueChildJob, lockLoadBalancerForChild } from './child-mutation.ts'
+import {
+  MEMBER_FIELDS, checkAddressFamilies, checkNotReserved, checkSriov, duplicateMember, insertMember,
+  newMemberFields,
+} from './member-rules.ts'
 import { renderMember } from './member-view.ts'
 import { lbaasPaths } from './paths.ts'
 
 const LABEL = 'Member'
-
-const port = int({ min: 1, max: 65535 })
-
-// spec/api-v2.md §11.1: the create schema, also each item of a batch update (§11.4).
-const MEMBER_FIELDS = {
-  name: { type: str({ max: 255 }) },
-  admin_state_up: { type: bool() },
-  address: { type: ipAddress(), mandatory: true },
-  protocol_port: { type: port, mandatory: true },
-  weight: { type: int({ min: 0, max: 256 }) },
-  backup: { type: bool() },
-  subnet_id: { type: uuid() },
-  project_id: { type: str({ max: 36 }) },
-  tenant_id: { type: str({ max: 36 }) },
-  monitor_port: { type: port },
-  monitor_address: { type: ipAddress() },
-  tags: { type: tags() },
-  request_sriov: { type: bool() },
-} as const
 
 const CREATE = { arg: 'member_', envelope: 'member', fields: MEMBER_FIELDS } as const
 const BATCH = { arg: 'members_', envelope: 'members', fields: MEMBER_FIELDS } as const
@@ -73,7 +56,6 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
   const { db } = deps
   const members = new MemberRepository(db, deps.clock)
   const pools = new PoolRepository(db, deps.clock)
-  const reserved = new Set(deps.config.networking.reserved_ips.map(explodedUpper))
 
   /** spec/api-v2.md §4.2: a missing pool answers every member call with this body, before anything else. */
   async function requirePool(req: FastifyRequest<PoolParams>, reply: FastifyReply) {
@@ -98,32 +80,21 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
     return { lb, driver: deps.providers.load(lb.provider) }
   }
 
-  /** spec/api-v2.md §11.2: reserved addresses are compared, and named, in expanded upper-case form. */
-  function checkNotReserved(address: string): void {
-    const expanded = explodedUpper(address)
-    if (reserved.has(expanded)) throw new InvalidInput(`${expanded} is not a valid option for member address`)
-  }
+  const reservedIps = deps.config.networking.reserved_ips
 
   function checkSubnet(subnetId: string | null | undefined): void {
     if (subnetId && !deps.inventory.subnet(subnetId)) throw new InvalidInput(`Subnet ${subnetId} not found.`)
-  }
-
-  /** spec/api-v2.md §11.1 request_sriov: only with a flavor that allows SR-IOV member ports. */
-  async function checkSriov(lb: LoadBalancer, requested: boolean): Promise<void> {
-    if (!requested) return
-    const flavor = lb.flavor_id ? await deps.catalog.flavor(lb.flavor_id) : undefined
-    if (flavor?.data.allow_member_sriov !== true) throw new InvalidInput('The load balancer flavor does not allow SR-IOV member ports.')
   }
 
   for (const path of lbaasPaths('/pools/:pool_id/members')) {
     app.post<PoolParams>(path, { preHandler: requirePool }, async (req, reply) => {
       const poolId = req.params.pool_id
       const body = parseBody(req.body, CREATE)
-      checkNotReserved(body.address)
+      checkNotReserved(body.address, reservedIps)
       checkSubnet(body.subnet_id)
       const { lb, driver } = await loadParent(poolId)
       // Quotas are not enforced under noauth (spec/api-v2.md §14.3), our only identity engine yet.
-      await checkSriov(lb, body.request_sriov === true)
+      await checkSriov(deps.catalog, lb, body.request_sriov === true)
       const id = newId()
       await db.transaction(async (trx) => {
         const pool = await lockPoolForChild(deps, trx, poolId)
@@ -154,11 +125,11 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
       try {
         await db.transaction(async (trx) => {
           const pool = await lockPoolForChild(deps, trx, poolId)
-          const plan = planBatch(await members.listByPool(poolId, trx), items, additiveOnly, checkNotReserved)
+          const plan = planBatch(await members.listByPool(poolId, trx), items, additiveOnly, (address) => checkNotReserved(address, reservedIps))
           if (plan.created.length + plan.updated.length + plan.deleted.length === 0) throw new NothingToChange()
           // Upstream checks only new members' subnets; an updated one naming an unknown subnet is as wrong.
           for (const subnetId of new Set([...plan.created, ...plan.updated.map((u) => u.item)].map((i) => i.subnet_id))) checkSubnet(subnetId)
-          for (const item of plan.created) await checkSriov(lb, item.request_sriov === true)
+          for (const item of plan.created) await checkSriov(deps.catalog, lb, item.request_sriov === true)
           for (const member of plan.deleted) await members.setProvisioningStatus(member.id, 'PENDING_DELETE', {}, trx)
           for (const { member, item } of plan.updated) {
             await members.update(member.id, batchChanges(item), trx)
@@ -239,47 +210,6 @@ export async function lockPoolForChild(deps: ApiDeps, trx: Transaction<Schema>, 
   return pool
 }
 
-function duplicateMember(address: string, protocolPort: number): Conflict {
-  return new Conflict(`Another member on this pool is already using ip ${address} on protocol_port ${protocolPort}`)
-}
-
-/** Inserts a member; a taken address and port in the pool is a 409 (spec/api-v2.md §11.2). */
-async function insertMember(members: MemberRepository, trx: Transaction<Schema>, member: NewMember): Promise<void> {
-  // Checked first: on PostgreSQL a refused INSERT would abort the whole transaction.
-  if (await members.findByAddress(member.pool_id, member.ip_address, member.protocol_port, trx)) {
-    throw duplicateMember(member.ip_address, member.protocol_port)
-  }
-  try {
-    await members.create(member, trx)
-  } catch (err) {
-    if (err instanceof DuplicateEntry) throw duplicateMember(member.ip_address, member.protocol_port)
-    throw err
-  }
-}
-
-/** A new member's row from a create body or a batch item (create defaults, spec/api-v2.md §11.1). */
-function newMemberFields(item: MemberItem, pool: Pool, lb: LoadBalancer): NewMember {
-  return {
-    pool_id: pool.id,
-    // spec/api-v2.md §3.5: a child belongs to its load balancer's project.
-    project_id: lb.project_id,
-    name: item.name ?? null,
-    // spec/api-v2.md §3.4: admin_state_up null is stored as false.
-    enabled: item.admin_state_up === undefined ? true : item.admin_state_up === true,
-    ip_address: item.address,
-    protocol_port: item.protocol_port,
-    weight: item.weight === undefined ? 1 : item.weight,
-    // The column is NOT NULL: a null backup means the default (upstream fails with a database error).
-    backup: item.backup ?? false,
-    subnet_id: item.subnet_id ?? null,
-    monitor_address: item.monitor_address ?? null,
-    monitor_port: item.monitor_port ?? null,
-    vnic_type: item.request_sriov === true ? 'direct' : 'normal',
-    operating_status: pool.healthmonitor_id ? 'OFFLINE' : 'NO_MONITOR',
-    tags: item.tags ?? [],
-  }
-}
-
 /**
  * spec/api-v2.md §11.4 step 7: a matched member takes every field of the create schema, so an
  * omitted one goes back to its create default; name, tags and subnet_id change only when sent.
@@ -336,28 +266,6 @@ function planBatch(current: readonly Member[], items: readonly MemberItem[], add
     plan.deleted = current.filter((m) => !named.has(key(m.ip_address, m.protocol_port)))
   }
   return plan
-}
-
-/**
- * spec/api-v2.md §7: the amphora provider cannot mix address families between VIPs and members
- * of a UDP or SCTP pool that a listener uses. (A ProviderDriver hook would be the right home.)
- */
-function checkAddressFamilies(driver: ProviderDriver, lb: LoadBalancer, pool: Pool, addresses: readonly string[]): void {
-  if (driver.driver !== 'amphora' || (pool.protocol !== 'UDP' && pool.protocol !== 'SCTP')) return
-  if (pool.listener_ids.length === 0) return
-  const vipFamilies = new Set([lb.vip?.ip_address, ...lb.additional_vips.map((a) => a.ip_address)]
-    .flatMap((address) => (address ? [parseIp(address)?.family] : [])))
-  if (addresses.every((address) => vipFamilies.has(parseIp(address)?.family))) return
-  throw new ProviderError(`Provider '${lb.provider ?? 'amphora'}' does not support a requested option: This provider doesn't support mixing IPv4 and IPv6 addresses for its VIP and members in ${pool.protocol} load balancers.`, 501)
-}
-
-/** Python's `ipaddress.ip_address(a).exploded.upper()`: IPv6 as eight 4-digit groups. */
-function explodedUpper(address: string): string {
-  const ip = parseIp(address)
-  if (!ip) return address.toUpperCase()
-  if (ip.family === 4) return address
-  const groups = Array.from({ length: 8 }, (_, i) => ((ip.value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16).padStart(4, '0'))
-  return groups.join(':').toUpperCase()
 }
 
 /** Boolean query flags (`additive_only`), parsed leniently as upstream does. */

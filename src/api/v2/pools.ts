@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Conflict, InvalidInput, NotFound } from '../../common/errors.ts'
-import { newId } from '../../common/ids.ts'
-import { TLS_VERSIONS } from '../../config/schema.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
-import { PoolRepository, type ListenerRef, type Pool, type PoolChanges, type SessionPersistence } from '../../db/repositories/pool-repository.ts'
+import { PoolRepository, type ListenerRef, type Pool, type PoolChanges } from '../../db/repositories/pool-repository.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
 import { listResponse } from '../list/list-response.ts'
 import { parseListQuery } from '../list/parse-list-query.ts'
@@ -11,151 +9,30 @@ import { runList } from '../list/run-list.ts'
 import { selectFields } from '../list/select-fields.ts'
 import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
 import { parseBody } from '../validation/body-schema.ts'
-import { isJsonObject } from '../validation/container-types.ts'
-import { invalidField, mandatoryFieldMissing } from '../validation/field-type.ts'
-import { alpnProtocol, bool, int, ipAddress, list, object, oneOf, str, tags, uuid, type FieldType } from '../validation/field-types.ts'
-import { pythonStr } from '../validation/python-repr.ts'
+import { mandatoryFieldMissing } from '../validation/field-type.ts'
 import type { ApiDeps } from './api-deps.ts'
 import { enqueueChildJob, lockLoadBalancerForChild } from './child-mutation.ts'
+import {
+  checkAlpnProtocols, checkCiphers, checkListenerTakesChildren, checkPoolProtocolForListener, checkTlsVersions,
+} from './listener-pool-rules.ts'
 import { lbaasPaths } from './paths.ts'
+import {
+  POOL_CREATE_FIELDS, POOL_UPDATE_FIELDS, checkCaAndCrl, checkNewPoolTls, checkSessionPersistence, newPoolValues, poolTls,
+  storedPersistence, type RequestedPersistence,
+} from './pool-rules.ts'
 import { renderPool } from './pool-view.ts'
 
 const LABEL = 'Pool'
 
-export const POOL_PROTOCOLS = ['TCP', 'HTTP', 'HTTPS', 'PROXY', 'PROXYV2', 'UDP', 'SCTP'] as const
-export const LB_ALGORITHMS = ['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP', 'SOURCE_IP_PORT'] as const
-export const SESSION_PERSISTENCE_TYPES = ['SOURCE_IP', 'HTTP_COOKIE', 'APP_COOKIE'] as const
-
-/** spec/api-v2.md §9.2: the pool protocols a listener of each protocol may send traffic to. */
-export const POOL_PROTOCOLS_BY_LISTENER_PROTOCOL: Readonly<Record<string, readonly string[]>> = {
-  HTTP: ['HTTP', 'PROXY', 'PROXYV2'],
-  HTTPS: ['HTTPS', 'PROXY', 'PROXYV2', 'TCP'],
-  TCP: ['HTTP', 'HTTPS', 'PROXY', 'PROXYV2', 'TCP'],
-  TERMINATED_HTTPS: ['HTTP', 'PROXY', 'PROXYV2'],
-  UDP: ['UDP'],
-  SCTP: ['SCTP'],
-  PROMETHEUS: [],
-}
-
-/**
- * `healthmonitor` and `members` of a standalone POST: only their shape is checked here, any
- * content is refused afterwards (spec/api-v2.md §18).
- */
-function graphOnly(container: 'list' | 'dict'): FieldType<unknown> {
-  return {
-    name: container,
-    container,
-    parse(value, at) {
-      const fits = container === 'list' ? Array.isArray(value) : isJsonObject(value)
-      if (!fits) throw invalidField(at.field, value, `Value not a valid ${container}: ${pythonStr(value)}`)
-      return value
-    },
-  }
-}
-
-const name = { type: str({ max: 255 }) }
-const description = { type: str({ max: 255 }) }
-const ref = { type: str({ max: 255 }) }
-const sessionPersistenceFields = {
-  cookie_name: { type: str({ max: 255 }) },
-  persistence_timeout: { type: int() },
-  persistence_granularity: { type: ipAddress() },
-} as const
-const tlsFields = {
-  tls_container_ref: ref,
-  ca_tls_container_ref: ref,
-  crl_container_ref: ref,
-  tls_enabled: { type: bool() },
-  tls_ciphers: { type: str({ max: 2048 }) },
-  tls_versions: { type: list(str({ max: 32 })) },
-  alpn_protocols: { type: list(alpnProtocol()) },
-} as const
-
-// spec/api-v2.md §10.1, in upstream's declaration order (the first failing field is reported).
-const CREATE = {
-  arg: 'pool_',
-  envelope: 'pool',
-  fields: {
-    name, description,
-    admin_state_up: { type: bool() },
-    listener_id: { type: uuid() },
-    loadbalancer_id: { type: uuid() },
-    protocol: { type: oneOf(POOL_PROTOCOLS), mandatory: true },
-    lb_algorithm: { type: oneOf(LB_ALGORITHMS), mandatory: true },
-    session_persistence: { type: object({ type: { type: oneOf(SESSION_PERSISTENCE_TYPES), mandatory: true }, ...sessionPersistenceFields }) },
-    project_id: { type: str({ max: 36 }) },
-    healthmonitor: { type: graphOnly('dict') },
-    members: { type: graphOnly('list') },
-    tags: { type: tags() },
-    ...tlsFields,
-    tenant_id: { type: str({ max: 36 }) },
-  },
-} as const
-
-const UPDATE = {
-  arg: 'pool_',
-  envelope: 'pool',
-  fields: {
-    name, description,
-    admin_state_up: { type: bool() },
-    lb_algorithm: { type: oneOf(LB_ALGORITHMS) },
-    session_persistence: { type: object({ type: { type: oneOf(SESSION_PERSISTENCE_TYPES) }, ...sessionPersistenceFields }) },
-    tags: { type: tags() },
-    ...tlsFields,
-  },
-} as const
-
-/** A session persistence as a request carries it (the type may be missing on PUT). */
-interface RequestedPersistence {
-  type?: string | null
-  cookie_name?: string | null
-  persistence_timeout?: number | null
-  persistence_granularity?: string | null
-}
+const CREATE = { arg: 'pool_', envelope: 'pool', fields: POOL_CREATE_FIELDS } as const
+const UPDATE = { arg: 'pool_', envelope: 'pool', fields: POOL_UPDATE_FIELDS } as const
 
 const validation = (detail: string) => new InvalidInput(`Validation failure: ${detail}`)
 
-const L4_PERSISTENCE_PROTOCOLS: readonly string[] = ['UDP', 'SCTP']
-// Upstream's check: control characters, space and the separators of RFC 6265 token syntax.
-// eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
-const BAD_COOKIE_NAME = /[\x00-\x20\x22\x28\x29\x2c\x2f\x3a-\x40\x5b-\x5d\x7b\x7d\x7f]/
-// eslint-disable-next-line no-control-regex -- any character up to U+00FF, as upstream's [\x00-\xff]
-const LATIN1 = /[\x00-\xff]/
-const CIPHER_CHARACTERS = /^[A-Za-z0-9\-+!:@=_.]*$/
-
-/** spec/api-v2.md §10.2, in its order. `create` picks between upstream's two wordings of one message. */
-function checkSessionPersistence(protocol: string, sp: RequestedPersistence | null | undefined, mode: 'create' | 'update'): void {
-  if (!sp) return
-  if (L4_PERSISTENCE_PROTOCOLS.includes(protocol)) {
-    if (sp.type === 'SOURCE_IP' && sp.cookie_name) {
-      throw validation('session_persistence SOURCE_IP type for UDP and SCTP protocols only accepts: type, persistence_timeout, persistence_granularity.')
-    }
-    if (sp.cookie_name) throw validation('Cookie names are not supported for UDP/SCTP pools.')
-    if (sp.type === 'HTTP_COOKIE' || sp.type === 'APP_COOKIE') {
-      throw validation(`Session persistence of type ${sp.type} is not supported for UDP/SCTP protocol pools.`)
-    }
-  } else if (sp.persistence_timeout || sp.persistence_granularity) {
-    throw validation(mode === 'create'
-      ? 'persistence_timeout and persistence_granularity is only for UDP and SCTP protocol pools.'
-      : 'persistence_timeout and persistence_granularity is only for UDP protocol pools.')
-  }
-  // Upstream reads sp['type'] here and turns the KeyError of a typeless object into its catch-all.
-  if (!sp.type) throw validation('Invalid session_persistence provided.')
-  if (sp.cookie_name) {
-    if (sp.type !== 'APP_COOKIE') throw validation('Field "cookie_name" can only be specified with session persistence of type "APP_COOKIE".')
-    if (BAD_COOKIE_NAME.test(sp.cookie_name) || !LATIN1.test(sp.cookie_name)) throw validation('Supplied "cookie_name" is invalid.')
-  }
-  if (sp.type === 'APP_COOKIE' && !sp.cookie_name) {
-    throw validation('Field "cookie_name" must be specified when using the "APP_COOKIE" session persistence type.')
-  }
-}
-
 /** The listener/pool protocol rule of spec/api-v2.md §9.2 (PROMETHEUS takes no pool at all). */
 function checkListenerProtocol(listener: ListenerRef, poolProtocol: string): void {
-  if (listener.protocol === 'PROMETHEUS') throw new InvalidInput('Protocol PROMETHEUS listeners cannot have child objects.')
-  if (!(POOL_PROTOCOLS_BY_LISTENER_PROTOCOL[listener.protocol] ?? []).includes(poolProtocol)) {
-    throw validation(`The pool protocol '${poolProtocol}' is invalid while the listener protocol is '${listener.protocol}'.`)
-  }
+  checkListenerTakesChildren(listener.protocol)
+  checkPoolProtocolForListener(listener.protocol, poolProtocol)
 }
 
 export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
@@ -178,37 +55,6 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   async function rendered(id: string) {
     return renderPool(await find(id))
-  }
-
-  /** Cipher string checks shared by create and update (spec/api-v2.md §9.3 step 7.9). */
-  function checkCiphers(ciphers: string | null | undefined): void {
-    if (!ciphers) return
-    if (!CIPHER_CHARACTERS.test(ciphers)) {
-      throw validation('Invalid characters in cipher string. Only alphanumeric, -, +, !, :, @, =, _, and . are allowed.')
-    }
-    const prohibited = new Set(settings.tls_cipher_prohibit_list.split(':').filter((c) => c !== ''))
-    const rejected = ciphers.split(':').filter((c) => prohibited.has(c))
-    if (rejected.length > 0) throw validation(`The following ciphers have been prohibited by an administrator: ${rejected.join(', ')}`)
-  }
-
-  function checkTlsVersions(versions: readonly string[]): void {
-    if (versions.length === 0) {
-      throw validation('Empty TLS version list. Either specify at least one TLS version or remove this parameter to use the default.')
-    }
-    const known: readonly string[] = TLS_VERSIONS
-    const invalid = versions.filter((v) => !known.includes(v))
-    if (invalid.length > 0) throw validation(`Invalid TLS versions: ${invalid.join(', ')}`)
-    const minimum = settings.minimum_tls_version
-    if (minimum !== null) {
-      const below = versions.filter((v) => known.indexOf(v) < known.indexOf(minimum))
-      if (below.length > 0) throw validation(`Requested TLS versions are less than the minimum: ${below.join(', ')} < ${minimum}`)
-    }
-  }
-
-  function checkAlpnProtocols(protocols: readonly string[]): void {
-    if (protocols.length === 0) {
-      throw validation('Empty ALPN protocol list. Either specify at least one ALPN protocol or remove this parameter to use the default.')
-    }
   }
 
   for (const path of lbaasPaths('/pools')) {
@@ -243,14 +89,10 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const driver = deps.providers.load(lb.provider)
       // Quotas are not enforced under noauth (spec/api-v2.md §14.3), our only identity engine yet.
 
-      const tlsEnabled = body.tls_enabled === true
-      // spec/api-v2.md §10.1: a TLS pool gets the configured defaults for what it leaves out.
-      const tlsCiphers = body.tls_ciphers ?? (tlsEnabled ? settings.default_pool_ciphers : null)
-      const tlsVersions = body.tls_versions ?? (tlsEnabled ? settings.default_pool_tls_versions : null)
-      const alpnProtocols = body.alpn_protocols ?? (tlsEnabled ? settings.default_pool_alpn_protocols : null)
+      const tls = poolTls(body, settings)
+      const values = newPoolValues(body, tls, lb)
+      const { id } = values
       const loadBalancerId = lb.id
-      const projectId = lb.project_id
-      const id = newId()
 
       await db.transaction(async (trx) => {
         if (listener) {
@@ -259,34 +101,8 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
         }
         await lockLoadBalancerForChild(deps, trx, loadBalancerId)
         if (listener) await pools.setListenersProvisioningStatus([listener.id], 'PENDING_UPDATE', {}, trx)
-
-        // spec/api-v2.md §10.3 step 9. The references are stored and syntax-checked only: fetching
-        // and parsing them from the secret store comes with the TLS issue.
-        if (body.crl_container_ref && !body.ca_tls_container_ref) {
-          throw validation('A CA certificate reference is required to specify a revocation list.')
-        }
-        checkCiphers(tlsCiphers)
-        if (tlsEnabled) {
-          checkTlsVersions(tlsVersions ?? [])
-          checkAlpnProtocols(alpnProtocols ?? [])
-        }
-
-        await pools.create({
-          id, project_id: projectId, load_balancer_id: loadBalancerId,
-          name: body.name ?? null, description: body.description ?? null,
-          // spec/api-v2.md §3.4: admin_state_up null is stored as false.
-          enabled: body.admin_state_up === undefined ? true : body.admin_state_up === true,
-          protocol: body.protocol, lb_algorithm: body.lb_algorithm,
-          session_persistence: body.session_persistence ? storedPersistence(body.session_persistence) : null,
-          tls_enabled: tlsEnabled,
-          tls_certificate_id: body.tls_container_ref ?? null,
-          ca_tls_certificate_id: body.ca_tls_container_ref ?? null,
-          crl_container_id: body.crl_container_ref ?? null,
-          tls_ciphers: tlsCiphers,
-          tls_versions: tlsVersions === null ? null : tlsVersions.join(','),
-          alpn_protocols: alpnProtocols === null ? null : alpnProtocols.join(','),
-          tags: body.tags ?? [],
-        }, trx)
+        checkNewPoolTls(body, tls, settings)
+        await pools.create(values, trx)
         // Upstream's wording for a listener of another load balancer (spec/api-v2.md §18).
         if (listener && !(await pools.setDefaultPoolOf(listener.id, loadBalancerId, id, trx))) throw new NotFound(LABEL, id)
         driver.checkPoolAlgorithm(body.lb_algorithm)
@@ -329,8 +145,8 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
       checkSessionPersistence(pool.protocol, persistence, 'update')
       checkCaAndCrl(body, pool)
       // Certificate references are syntax-checked only until the TLS issue brings the secret store.
-      checkCiphers(tlsCiphers)
-      if (tlsVersions !== undefined) checkTlsVersions(tlsVersions)
+      checkCiphers(tlsCiphers, settings)
+      if (tlsVersions !== undefined) checkTlsVersions(tlsVersions, settings)
       if (body.alpn_protocols !== undefined && body.alpn_protocols !== null) checkAlpnProtocols(body.alpn_protocols)
       const driver = deps.providers.load(lb.provider)
 
@@ -377,30 +193,5 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
       deps.notifyWorker()
       return reply.code(204).send()
     })
-  }
-}
-
-/** A checked persistence as stored: what the request leaves out is null (spec/api-v2.md §10.2, PUT replaces). */
-function storedPersistence(sp: RequestedPersistence): SessionPersistence {
-  if (!sp.type) throw validation('Invalid session_persistence provided.')
-  return {
-    type: sp.type,
-    cookie_name: sp.cookie_name ?? null,
-    persistence_timeout: sp.persistence_timeout ?? null,
-    persistence_granularity: sp.persistence_granularity ?? null,
-  }
-}
-
-/** CA/CRL coherence of a PUT against the stored pool (spec/api-v2.md §10.4). */
-function checkCaAndCrl(body: { ca_tls_container_ref?: string | null; crl_container_ref?: string | null }, pool: Pool): void {
-  const crl = body.crl_container_ref !== undefined ? body.crl_container_ref || null : pool.crl_container_id
-  const storedCa = pool.ca_tls_certificate_id
-  if (body.ca_tls_container_ref !== undefined) {
-    if (!body.ca_tls_container_ref && storedCa && crl) {
-      throw validation('A CA reference cannot be removed when a certificate revocation list is present.')
-    }
-    if (!body.ca_tls_container_ref && !storedCa && crl) throw validation('A CA reference is required to specify a certificate revocation list.')
-  } else if (!storedCa && crl) {
-    throw validation('A CA reference is required to specify a certificate revocation list.')
   }
 }
