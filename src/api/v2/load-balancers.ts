@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import type { Transaction } from '../../db/database.ts'
 import type { Schema } from '../../db/schema.ts'
-import { Immutable, InvalidInput, NotFound, NotImplemented } from '../../common/errors.ts'
+import { Immutable, InvalidInput, NotFound } from '../../common/errors.ts'
 import { newId } from '../../common/ids.ts'
+import { HealthMonitorRepository } from '../../db/repositories/health-monitor-repository.ts'
+import { ListenerRepository } from '../../db/repositories/listener-repository.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
+import { MemberRepository } from '../../db/repositories/member-repository.ts'
+import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import { bindVip, placeVip } from '../../drivers/network/vip-placement.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
 import { listResponse } from '../list/list-response.ts'
@@ -14,6 +18,10 @@ import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
 import { parseBody } from '../validation/body-schema.ts'
 import { bool, ipAddress, list, object, str, tags, uuid } from '../validation/field-types.ts'
 import type { ApiDeps } from './api-deps.ts'
+import { createFullGraph, type CreatedGraph } from './full-graph-create.ts'
+import { planFullGraph, refuseL7Policies } from './full-graph-plan.ts'
+import { GRAPH_LISTENER_FIELDS, GRAPH_POOL_FIELDS } from './full-graph-schema.ts'
+import { renderFullLoadBalancer } from './full-graph-view.ts'
 import { renderLoadBalancer } from './load-balancer-view.ts'
 import { lbaasPaths } from './paths.ts'
 
@@ -38,8 +46,9 @@ const CREATE = {
     vip_qos_policy_id: { type: uuid() },
     vip_sg_ids: { type: list(uuid()) },
     additional_vips: { type: list(object({ subnet_id: { type: uuid(), mandatory: true }, ip_address: { type: ipAddress() }, port_id: { type: uuid() } })) },
-    listeners: { type: list(object({})) },
-    pools: { type: list(object({})) },
+    // The full graph (spec/api-v2.md §8.3).
+    listeners: { type: list(object(GRAPH_LISTENER_FIELDS)) },
+    pools: { type: list(object(GRAPH_POOL_FIELDS)) },
     provider: { type: str({ max: 64 }) },
     flavor_id: { type: uuid() },
     availability_zone: { type: str({ max: 255 }) },
@@ -68,6 +77,10 @@ function queryFlag(value: unknown): boolean {
 
 export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { db, loadBalancers, jobs } = deps
+  const listenerRepository = new ListenerRepository(db, deps.clock)
+  const poolRepository = new PoolRepository(db, deps.clock)
+  const monitorRepository = new HealthMonitorRepository(db, deps.clock)
+  const memberRepository = new MemberRepository(db, deps.clock)
 
   /** The LB of a path id, 404 when unknown or DELETED (spec/api-v2.md §8.4). */
   async function find(id: string): Promise<LoadBalancer> {
@@ -80,16 +93,38 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
     return renderLoadBalancer(await find(id))
   }
 
+  /** A created LB with its whole graph, from a fresh read (spec/api-v2.md §8.3 response). */
+  async function renderedGraph(id: string, graph: CreatedGraph) {
+    const poolIds = graph.pools.map((p) => p.id)
+    const [lb, listeners, pools, monitors, members] = await Promise.all([
+      find(id),
+      listenerRepository.getMany(graph.listenerIds),
+      poolRepository.getMany(poolIds),
+      monitorRepository.getMany(graph.pools.flatMap((p) => p.healthmonitorId ?? [])),
+      memberRepository.getMany(graph.pools.flatMap((p) => p.memberIds)),
+    ])
+    const poolById = new Map(pools.map((p) => [p.id, p]))
+    const monitorById = new Map(monitors.map((m) => [m.id, m]))
+    const memberById = new Map(members.map((m) => [m.id, m]))
+    return renderFullLoadBalancer(lb, listeners, graph.pools.flatMap((created) => {
+      const pool = poolById.get(created.id)
+      if (!pool) return []
+      return [{
+        pool,
+        healthmonitor: (created.healthmonitorId === null ? undefined : monitorById.get(created.healthmonitorId)) ?? null,
+        members: created.memberIds.flatMap((memberId) => memberById.get(memberId) ?? []),
+      }]
+    }))
+  }
+
   for (const path of lbaasPaths('/loadbalancers')) {
     app.post(path, async (req, reply) => {
       const body = parseBody(req.body, CREATE)
+      refuseL7Policies(body.listeners ?? [])
       const context = deps.context(req)
       const projectId = body.tenant_id ?? body.project_id ?? context.projectId
       if (!projectId) {
         throw validation('Missing project ID in request where one is required. An administrator should check the keystone settings in the Octavia configuration.')
-      }
-      if ((body.listeners?.length ?? 0) > 0 || (body.pools?.length ?? 0) > 0) {
-        throw new NotImplemented('Creating listeners and pools in the load balancer create call is not available in this release.')
       }
       const placement = await placeVip(body, deps.inventory, deps.ports)
       if (body.vip_qos_policy_id) throw validation('VIP QoS policy is not allowed in this deployment.')
@@ -122,9 +157,10 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
         if (!zone.enabled) throw new InvalidInput(`The selected availability_zone is not allowed in this deployment: ${body.availability_zone}`)
       }
       provider ??= deps.providers.defaultName
-      deps.providers.load(provider)
+      const driver = deps.providers.load(provider)
 
       const id = newId()
+      let graph: CreatedGraph = { listenerIds: [], pools: [] }
       await db.transaction(async (trx) => {
         const port = await bindVip(placement, { id, project_id: projectId }, deps.ports, trx)
         const extra = []
@@ -132,7 +168,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
           const p = await bindVip({ subnet: a.subnet, port: null, address: a.address }, { id, project_id: projectId }, deps.ports, trx)
           extra.push({ subnet_id: a.subnet.id, ip_address: p.ip_address, port_id: p.id, network_id: a.subnet.network_id })
         }
-        await loadBalancers.create({
+        const lb = await loadBalancers.create({
           id, project_id: projectId, name: body.name ?? null, description: body.description ?? null,
           // spec/api-v2.md §3.4: admin_state_up null is stored as false.
           enabled: body.admin_state_up === undefined ? true : body.admin_state_up === true,
@@ -141,10 +177,14 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
           additional_vips: extra,
           tags: body.tags ?? [],
         }, trx)
+        // spec/api-v2.md §8.2 step 12: the graph's own checks come after the VIP's.
+        graph = await createFullGraph(deps, trx, lb, planFullGraph(body.listeners ?? [], body.pools ?? []), driver)
         await jobs.enqueue(trx, { kind: 'loadbalancer.create', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
       })
+      // Rendered before the worker is told, so the answer shows the statuses this call wrote.
+      const loadbalancer = await renderedGraph(id, graph)
       deps.notifyWorker()
-      return reply.code(201).send({ loadbalancer: await rendered(id) })
+      return reply.code(201).send({ loadbalancer })
     })
 
     app.get(path, async (req) => {

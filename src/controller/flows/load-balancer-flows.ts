@@ -1,3 +1,5 @@
+import { HealthMonitorRepository } from '../../db/repositories/health-monitor-repository.ts'
+import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import type { Flow } from '../flow.ts'
 import { step } from '../flow.ts'
 
@@ -8,11 +10,27 @@ const markLoadBalancerError: Flow['onFailure'] = async (ctx, job) => {
   await ctx.loadBalancers.setProvisioningStatus(job.target_id, 'ERROR')
 }
 
+/**
+ * spec/flows.md §4.1 step 9 (and §1.1): after a create that included listeners, every enabled
+ * health monitor of a pool those listeners use is ONLINE; other operating statuses stay OFFLINE
+ * until heartbeats say otherwise.
+ */
+const markHealthMonitorsOnline = step('loadbalancer.mark-health-monitors-online', async (ctx, job) => {
+  const lb = await ctx.loadBalancers.get(job.target_id)
+  if (!lb) throw new Error(`load balancer ${job.target_id} not found`)
+  const pools = await new PoolRepository(ctx.db, ctx.clock).getMany(lb.pool_ids)
+  const monitors = new HealthMonitorRepository(ctx.db, ctx.clock)
+  const used = pools.filter((pool) => pool.listener_ids.length > 0).flatMap((pool) => pool.healthmonitor_id ?? [])
+  const enabled = (await monitors.getMany(used)).filter((monitor) => monitor.enabled)
+  for (const monitor of enabled) await monitors.setOperatingStatus(monitor.id, 'ONLINE')
+  return { online: enabled.map((monitor) => monitor.id) }
+})
+
 export const createLoadBalancer: Flow = {
   kind: 'loadbalancer.create',
   steps: [
-    // The whole tree of a single-call create goes ACTIVE with its LB; operating statuses stay
-    // OFFLINE until heartbeats say otherwise (only the health manager turns things ONLINE).
+    markHealthMonitorsOnline,
+    // The whole tree of a single-call create goes ACTIVE with its LB.
     step('loadbalancer.activate', async (ctx, job) => ctx.loadBalancers.activateTree(job.target_id)),
   ],
   onFailure: markLoadBalancerError,
