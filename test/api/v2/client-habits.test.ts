@@ -181,7 +181,8 @@ test('cloud-provider-openstack: members replaced with the batch PUT, each time f
   await ok(api, 'PUT', url, 202, { members: [node(1), node(2)] })
   await waitActive(api, lbId)
   assert.deepEqual(await members(), [['127.0.0.1', 1, null, 'ACTIVE'], ['127.0.0.2', 1, null, 'ACTIVE']])
-  const [first] = await ok(api, 'GET', url, 200, undefined, 'members') as unknown as Json[]
+  // Members created in the same millisecond list in id order, so pick node 1 by its address.
+  const first = (await ok(api, 'GET', url, 200, undefined, 'members') as unknown as Json[]).find((m) => m.address === '127.0.0.1')
 
   // A node leaves, another joins, one gets a health-check port: all in one call.
   await ok(api, 'PUT', url, 202, { members: [node(2, { monitor_port: 32000 }), node(3)] })
