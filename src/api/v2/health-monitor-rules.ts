@@ -1,3 +1,4 @@
+import { enabledOnCreate } from './admin-state.ts'
 import { InvalidInput } from '../../common/errors.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import type { NewHealthMonitor } from '../../db/repositories/health-monitor-repository.ts'
@@ -122,7 +123,7 @@ export function newHealthMonitorValues(body: HealthMonitorCreateBody): Omit<NewH
     url_path: http ? body.url_path || '/' : null,
     expected_codes: http ? body.expected_codes || '200' : null,
     // spec/api-v2.md §3.4: admin_state_up null is stored as false.
-    enabled: body.admin_state_up === undefined ? true : body.admin_state_up === true,
+    enabled: enabledOnCreate(body.admin_state_up),
     http_version: body.http_version ?? null, domain_name: body.domain_name ?? null, tags: body.tags ?? [],
   }
 }

@@ -1,3 +1,4 @@
+import { enabledOnCreate } from './admin-state.ts'
 import { Conflict, InvalidInput, NotFound } from '../../common/errors.ts'
 import { newId } from '../../common/ids.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
@@ -130,7 +131,7 @@ export function newListenerValues(body: ListenerCreateBody, lb: LoadBalancer, co
     load_balancer_id: lb.id,
     name: body.name ?? null,
     description: body.description ?? null,
-    enabled: body.admin_state_up === undefined ? true : body.admin_state_up === true,
+    enabled: enabledOnCreate(body.admin_state_up),
     protocol: body.protocol,
     protocol_port: body.protocol_port,
     connection_limit: given(body.connection_limit, -1),

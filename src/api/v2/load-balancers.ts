@@ -1,3 +1,4 @@
+import { enabledOnCreate } from './admin-state.ts'
 import type { FastifyInstance } from 'fastify'
 import type { Transaction } from '../../db/database.ts'
 import type { Schema } from '../../db/schema.ts'
@@ -170,8 +171,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
         }
         const lb = await loadBalancers.create({
           id, project_id: projectId, name: body.name ?? null, description: body.description ?? null,
-          // spec/api-v2.md §3.4: admin_state_up null is stored as false.
-          enabled: body.admin_state_up === undefined ? true : body.admin_state_up === true,
+          enabled: enabledOnCreate(body.admin_state_up),
           provider, topology, flavor_id: body.flavor_id ?? null, availability_zone: body.availability_zone ?? null,
           vip: { ip_address: port.ip_address, port_id: port.id, subnet_id: placement.subnet.id, network_id: placement.subnet.network_id, octavia_owned: placement.port === null },
           additional_vips: extra,

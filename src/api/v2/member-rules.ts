@@ -1,3 +1,4 @@
+import { enabledOnCreate } from './admin-state.ts'
 import { Conflict, InvalidInput, ProviderError } from '../../common/errors.ts'
 import { parseIp } from '../../config/ip-address.ts'
 import type { Executor } from '../../db/database.ts'
@@ -79,7 +80,7 @@ export function newMemberFields(item: MemberCreateBody, pool: Pick<Pool, 'id' | 
     project_id: lb.project_id,
     name: item.name ?? null,
     // spec/api-v2.md §3.4: admin_state_up null is stored as false.
-    enabled: item.admin_state_up === undefined ? true : item.admin_state_up === true,
+    enabled: enabledOnCreate(item.admin_state_up),
     ip_address: item.address,
     protocol_port: item.protocol_port,
     weight: item.weight === undefined ? 1 : item.weight,

@@ -1,3 +1,4 @@
+import { enabledOnCreate } from './admin-state.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Immutable, InvalidInput, NotFound } from '../../common/errors.ts'
 import { newId } from '../../common/ids.ts'
@@ -216,7 +217,7 @@ export async function lockPoolForChild(deps: ApiDeps, trx: Transaction<Schema>, 
  */
 function batchChanges(item: MemberItem): MemberChanges {
   return {
-    enabled: item.admin_state_up === undefined ? true : item.admin_state_up === true,
+    enabled: enabledOnCreate(item.admin_state_up),
     weight: item.weight === undefined ? 1 : item.weight,
     backup: item.backup ?? false,
     monitor_address: item.monitor_address ?? null,

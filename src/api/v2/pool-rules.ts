@@ -1,3 +1,4 @@
+import { enabledOnCreate } from './admin-state.ts'
 import { InvalidInput } from '../../common/errors.ts'
 import { newId } from '../../common/ids.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
@@ -183,8 +184,7 @@ export function newPoolValues(body: PoolCreateBody, tls: PoolTls, lb: LoadBalanc
     load_balancer_id: lb.id,
     name: body.name ?? null,
     description: body.description ?? null,
-    // spec/api-v2.md §3.4: admin_state_up null is stored as false.
-    enabled: body.admin_state_up === undefined ? true : body.admin_state_up === true,
+    enabled: enabledOnCreate(body.admin_state_up),
     protocol: body.protocol,
     lb_algorithm: body.lb_algorithm,
     session_persistence: body.session_persistence ? storedPersistence(body.session_persistence) : null,
