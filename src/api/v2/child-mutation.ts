@@ -2,6 +2,7 @@ import { Immutable, NotFound } from '../../common/errors.ts'
 import type { Transaction } from '../../db/database.ts'
 import type { JsonValue } from '../../db/repositories/job-repository.ts'
 import type { Schema } from '../../db/schema.ts'
+import { PoolRepository, type Pool } from '../../db/repositories/pool-repository.ts'
 import type { ApiDeps } from './api-deps.ts'
 
 /**
@@ -21,4 +22,20 @@ export async function enqueueChildJob(deps: ApiDeps, trx: Transaction<Schema>, j
   kind: string; target_type: string; target_id: string; load_balancer_id: string; payload?: JsonValue
 }): Promise<void> {
   await deps.jobs.enqueue(trx, job)
+}
+
+/**
+ * The test-and-set of a member or health monitor change (spec/api-v2.md §6.3): the pool must be
+ * ACTIVE (checked before the LB), then the LB's own test-and-set; the pool and the listeners
+ * using it go PENDING_UPDATE with the LB.
+ */
+export async function lockPoolForChild(deps: ApiDeps, trx: Transaction<Schema>, poolId: string): Promise<Pool> {
+  const pools = new PoolRepository(deps.db, deps.clock)
+  const pool = await pools.get(poolId, trx)
+  if (!pool?.load_balancer_id) throw new NotFound('Pool', poolId)
+  if (pool.provisioning_status !== 'ACTIVE') throw new Immutable(`Pool ${poolId} is immutable and cannot be updated.`)
+  await lockLoadBalancerForChild(deps, trx, pool.load_balancer_id)
+  await pools.setProvisioningStatus(poolId, 'PENDING_UPDATE', {}, trx)
+  await pools.setListenersProvisioningStatus(pool.listener_ids, 'PENDING_UPDATE', {}, trx)
+  return pool
 }

@@ -21,7 +21,7 @@ import {
   checkHttpVersionForDomain, checkNewHealthMonitorType, checkTypeForPool, newHealthMonitorValues, required,
 } from './health-monitor-rules.ts'
 import { renderHealthMonitor } from './health-monitor-view.ts'
-import { lockPoolForChild } from './members.ts'
+import { lockPoolForChild } from './child-mutation.ts'
 import { lbaasPaths } from './paths.ts'
 
 const LABEL = 'Health Monitor'

@@ -1,12 +1,10 @@
 import { enabledOnCreate } from './admin-state.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Immutable, InvalidInput, NotFound } from '../../common/errors.ts'
+import { InvalidInput, NotFound } from '../../common/errors.ts'
 import { newId } from '../../common/ids.ts'
-import type { Transaction } from '../../db/database.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
 import { MemberRepository, type Member, type MemberChanges } from '../../db/repositories/member-repository.ts'
-import { PoolRepository, type Pool } from '../../db/repositories/pool-repository.ts'
-import type { Schema } from '../../db/schema.ts'
+import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import type { ProviderDriver } from '../../drivers/provider/provider-driver.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
 import { listResponse } from '../list/list-response.ts'
@@ -17,7 +15,7 @@ import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
 import { parseBody, parseListBody } from '../validation/body-schema.ts'
 import type { Parsed } from '../validation/field-types.ts'
 import type { ApiDeps } from './api-deps.ts'
-import { enqueueChildJob, lockLoadBalancerForChild } from './child-mutation.ts'
+import { enqueueChildJob, lockPoolForChild } from './child-mutation.ts'
 import {
   MEMBER_FIELDS, checkAddressFamilies, checkNotReserved, checkSriov, duplicateMember, insertMember,
   newMemberFields,
@@ -193,22 +191,6 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
       return reply.code(204).send()
     })
   }
-}
-
-/**
- * The test-and-set of a member or health monitor change (spec/api-v2.md §6.3): the pool must be
- * ACTIVE (checked before the LB), then the LB's own test-and-set; the pool and the listeners
- * using it go PENDING_UPDATE with the LB.
- */
-export async function lockPoolForChild(deps: ApiDeps, trx: Transaction<Schema>, poolId: string): Promise<Pool> {
-  const pools = new PoolRepository(deps.db, deps.clock)
-  const pool = await pools.get(poolId, trx)
-  if (!pool?.load_balancer_id) throw new NotFound('Pool', poolId)
-  if (pool.provisioning_status !== 'ACTIVE') throw new Immutable(`Pool ${poolId} is immutable and cannot be updated.`)
-  await lockLoadBalancerForChild(deps, trx, pool.load_balancer_id)
-  await pools.setProvisioningStatus(poolId, 'PENDING_UPDATE', {}, trx)
-  await pools.setListenersProvisioningStatus(pool.listener_ids, 'PENDING_UPDATE', {}, trx)
-  return pool
 }
 
 /**
