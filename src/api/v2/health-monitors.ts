@@ -8,13 +8,11 @@ import {
 } from '../../db/repositories/health-monitor-repository.ts'
 import { PoolRepository, type Pool } from '../../db/repositories/pool-repository.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
-import { listResponse } from '../list/list-response.ts'
-import { parseListQuery } from '../list/parse-list-query.ts'
-import { runList } from '../list/run-list.ts'
 import { selectFields } from '../list/select-fields.ts'
-import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
+import { requestedFields } from '../request-url.ts'
 import { parseBody } from '../validation/body-schema.ts'
 import type { ApiDeps } from './api-deps.ts'
+import { listObjects } from './list-objects.ts'
 import { enqueueChildJob } from './child-mutation.ts'
 import {
   DEFAULT_MAX_RETRIES_DOWN, HEALTH_MONITOR_CREATE_FIELDS, HEALTH_MONITOR_MUTABLE_FIELDS, HTTP_ONLY_FIELDS, HTTP_TYPES,
@@ -80,11 +78,7 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
 
     app.get(path, async (req) => {
       const spec = LIST_SPECS.healthmonitor
-      const query = parseListQuery(rawQuery(req), spec, settings)
-      // noauth: every caller is an administrator, so lists span every project (rbac.md §6).
-      const page = await runList(db, spec, query, { baseUrl: listBaseUrl(req) })
-      const found = await monitors.getMany(page.rows.map((r) => r.id))
-      return listResponse(spec, selectFields(found.map(renderHealthMonitor), query.fields), page.links)
+      return listObjects(req, deps, spec, (ids) => monitors.getMany(ids), renderHealthMonitor)
     })
   }
 

@@ -4,14 +4,12 @@ import type { OctaviaConfig } from '../../config/schema.ts'
 import { ListenerRepository, type Listener, type ListenerChanges } from '../../db/repositories/listener-repository.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
-import { listResponse } from '../list/list-response.ts'
-import { parseListQuery } from '../list/parse-list-query.ts'
-import { runList } from '../list/run-list.ts'
 import { selectFields } from '../list/select-fields.ts'
-import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
+import { requestedFields } from '../request-url.ts'
 import { parseBody } from '../validation/body-schema.ts'
 import { normaliseCidr, type Parsed } from '../validation/field-types.ts'
 import type { ApiDeps } from './api-deps.ts'
+import { listObjects } from './list-objects.ts'
 import { enqueueChildJob, lockLoadBalancerForChild } from './child-mutation.ts'
 import {
   LISTENER_CREATE_FIELDS, LISTENER_MUTABLE_FIELDS, checkDefaultPool, checkListenerUpdate, checkNewListener, isListenerProtocol,
@@ -76,11 +74,7 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
     app.get(path, async (req) => {
       const spec = LIST_SPECS.listener
-      const query = parseListQuery(rawQuery(req), spec, deps.config.api_settings)
-      // noauth: every caller is an administrator, so lists span every project (rbac.md §6).
-      const page = await runList(db, spec, query, { baseUrl: listBaseUrl(req) })
-      const found = await listeners.getMany(page.rows.map((r) => r.id))
-      return listResponse(spec, selectFields(found.map(renderListener), query.fields), page.links)
+      return listObjects(req, deps, spec, (ids) => listeners.getMany(ids), renderListener)
     })
   }
 

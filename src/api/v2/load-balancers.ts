@@ -11,14 +11,12 @@ import { MemberRepository } from '../../db/repositories/member-repository.ts'
 import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import { bindVip, placeVip } from '../../drivers/network/vip-placement.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
-import { listResponse } from '../list/list-response.ts'
-import { parseListQuery } from '../list/parse-list-query.ts'
-import { runList } from '../list/run-list.ts'
 import { selectFields } from '../list/select-fields.ts'
-import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
+import { requestedFields } from '../request-url.ts'
 import { parseBody } from '../validation/body-schema.ts'
 import { bool, ipAddress, list, object, str, tags, uuid } from '../validation/field-types.ts'
 import type { ApiDeps } from './api-deps.ts'
+import { listObjects } from './list-objects.ts'
 import { createFullGraph, type CreatedGraph } from './full-graph-create.ts'
 import { planFullGraph, refuseL7Policies } from './full-graph-plan.ts'
 import { GRAPH_LISTENER_FIELDS, GRAPH_POOL_FIELDS } from './full-graph-schema.ts'
@@ -189,11 +187,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
 
     app.get(path, async (req) => {
       const spec = LIST_SPECS.loadbalancer
-      const query = parseListQuery(rawQuery(req), spec, deps.config.api_settings)
-      // noauth: every caller is an administrator, so lists span every project (rbac.md §6).
-      const page = await runList(db, spec, query, { baseUrl: listBaseUrl(req) })
-      const lbs = await loadBalancers.getMany(page.rows.map((r) => r.id))
-      return listResponse(spec, selectFields(lbs.map(renderLoadBalancer), query.fields), page.links)
+      return listObjects(req, deps, spec, (ids) => loadBalancers.getMany(ids), renderLoadBalancer)
     })
   }
 

@@ -7,14 +7,12 @@ import { MemberRepository, type Member, type MemberChanges } from '../../db/repo
 import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import type { ProviderDriver } from '../../drivers/provider/provider-driver.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
-import { listResponse } from '../list/list-response.ts'
-import { parseListQuery } from '../list/parse-list-query.ts'
-import { runList } from '../list/run-list.ts'
 import { selectFields } from '../list/select-fields.ts'
-import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
+import { requestedFields } from '../request-url.ts'
 import { parseBody, parseListBody } from '../validation/body-schema.ts'
 import type { Parsed } from '../validation/field-types.ts'
 import type { ApiDeps } from './api-deps.ts'
+import { listObjects } from './list-objects.ts'
 import { enqueueChildJob, lockPoolForChild } from './child-mutation.ts'
 import {
   MEMBER_FIELDS, checkAddressFamilies, checkNotReserved, checkSriov, duplicateMember, insertMember,
@@ -110,10 +108,7 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
     app.get<PoolParams>(path, { preHandler: requirePool }, async (req) => {
       const poolId = req.params.pool_id
       const spec = LIST_SPECS.member
-      const query = parseListQuery(rawQuery(req), spec, deps.config.api_settings)
-      const page = await runList(db, spec, query, { baseUrl: listBaseUrl(req), where: (eb) => eb('member.pool_id', '=', poolId) })
-      const found = await members.getMany(page.rows.map((r) => r.id))
-      return listResponse(spec, selectFields(found.map(renderMember), query.fields), page.links)
+      return listObjects(req, deps, spec, (ids) => members.getMany(ids), renderMember, (eb) => eb('member.pool_id', '=', poolId))
     })
 
     app.put<PoolParams & { Querystring: Record<string, string> }>(path, { preHandler: requirePool }, async (req, reply) => {

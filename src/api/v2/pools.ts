@@ -3,14 +3,12 @@ import { Conflict, InvalidInput, NotFound } from '../../common/errors.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
 import { PoolRepository, type ListenerRef, type Pool, type PoolChanges } from '../../db/repositories/pool-repository.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
-import { listResponse } from '../list/list-response.ts'
-import { parseListQuery } from '../list/parse-list-query.ts'
-import { runList } from '../list/run-list.ts'
 import { selectFields } from '../list/select-fields.ts'
-import { listBaseUrl, rawQuery, requestedFields } from '../request-url.ts'
+import { requestedFields } from '../request-url.ts'
 import { parseBody } from '../validation/body-schema.ts'
 import { mandatoryFieldMissing } from '../validation/field-type.ts'
 import type { ApiDeps } from './api-deps.ts'
+import { listObjects } from './list-objects.ts'
 import { enqueueChildJob, lockLoadBalancerForChild } from './child-mutation.ts'
 import {
   checkAlpnProtocols, checkCiphers, checkListenerTakesChildren, checkPoolProtocolForListener, checkTlsVersions,
@@ -114,11 +112,7 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
     app.get(path, async (req) => {
       const spec = LIST_SPECS.pool
-      const query = parseListQuery(rawQuery(req), spec, settings)
-      // noauth: every caller is an administrator, so lists span every project (rbac.md §6).
-      const page = await runList(db, spec, query, { baseUrl: listBaseUrl(req) })
-      const found = await pools.getMany(page.rows.map((r) => r.id))
-      return listResponse(spec, selectFields(found.map(renderPool), query.fields), page.links)
+      return listObjects(req, deps, spec, (ids) => pools.getMany(ids), renderPool)
     })
   }
 
