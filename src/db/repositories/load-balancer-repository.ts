@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely'
+import type { Insertable, Selectable, SelectQueryBuilder, Updateable } from 'kysely'
 import { newId } from '../../common/ids.ts'
 import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.ts'
 import type { Executor, Transaction } from '../database.ts'
@@ -95,17 +95,17 @@ export class LoadBalancerRepository extends StatusRepository {
   }
 
   async get(id: string, executor: Executor = this.db.kysely): Promise<LoadBalancer | undefined> {
-    const row = await executor.selectFrom('load_balancer').selectAll().where('id', '=', id).executeTakeFirst()
-    if (!row) return undefined
-    const [found] = await this.#withRelations(executor, [row])
+    const [found] = await this.getMany([id], executor)
     return found
   }
 
-  /** Load balancers oldest first; DELETED ones only when asked. */
-  /** The LBs with these ids, in the order given (missing ids are skipped); one query per related table. */
+  /**
+   * The LBs with these ids, in the order given (missing ids are skipped): five queries
+   * whatever the count (LB with its VIP, security groups, additional VIPs, tags, children).
+   */
   async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<LoadBalancer[]> {
     if (ids.length === 0) return []
-    const rows = await executor.selectFrom('load_balancer').selectAll().where('id', 'in', [...ids]).execute()
+    const rows = await withVip(executor.selectFrom('load_balancer')).where('load_balancer.id', 'in', [...ids]).execute()
     const byId = new Map((await this.#withRelations(executor, rows)).map((lb) => [lb.id, lb]))
     return ids.flatMap((id) => byId.get(id) ?? [])
   }
@@ -137,10 +137,10 @@ export class LoadBalancerRepository extends StatusRepository {
   }
 
   async list(filter: { project_id?: string; include_deleted?: boolean } = {}, executor: Executor = this.db.kysely): Promise<LoadBalancer[]> {
-    let query = executor.selectFrom('load_balancer').selectAll()
-    if (filter.project_id !== undefined) query = query.where('project_id', '=', filter.project_id)
-    if (!filter.include_deleted) query = query.where('provisioning_status', '!=', 'DELETED')
-    const rows = await query.orderBy('created_at').orderBy('id').execute()
+    let query = withVip(executor.selectFrom('load_balancer'))
+    if (filter.project_id !== undefined) query = query.where('load_balancer.project_id', '=', filter.project_id)
+    if (!filter.include_deleted) query = query.where('load_balancer.provisioning_status', '!=', 'DELETED')
+    const rows = await query.orderBy('load_balancer.created_at').orderBy('load_balancer.id').execute()
     return this.#withRelations(executor, rows)
   }
 
@@ -254,35 +254,54 @@ export class LoadBalancerRepository extends StatusRepository {
     return [...ids, ...[members, monitors, policies, rules].flat().map((r) => r.id)]
   }
 
-  async #withRelations(executor: Executor, rows: LoadBalancerRow[]): Promise<LoadBalancer[]> {
+  async #withRelations(executor: Executor, rows: readonly RowWithVip[]): Promise<LoadBalancer[]> {
     if (rows.length === 0) return []
     const ids = rows.map((r) => r.id)
-    const [vips, sgs, additional, tags, listeners, pools] = await Promise.all([
-      executor.selectFrom('vip').selectAll().where('load_balancer_id', 'in', ids).execute(),
+    const [sgs, additional, tags, children] = await Promise.all([
       executor.selectFrom('vip_security_group').selectAll().where('load_balancer_id', 'in', ids).orderBy('sg_id').execute(),
       executor.selectFrom('additional_vip').selectAll().where('load_balancer_id', 'in', ids).orderBy('subnet_id').execute(),
       readTags(executor, ids),
-      executor.selectFrom('listener').select(['id', 'load_balancer_id']).where('load_balancer_id', 'in', ids)
-        .orderBy('created_at').orderBy('id').execute(),
-      executor.selectFrom('pool').select(['id', 'load_balancer_id']).where('load_balancer_id', 'in', ids)
-        .orderBy('created_at').orderBy('id').execute(),
+      // Listeners and pools in one round trip; `is_pool` tells them apart.
+      executor.selectFrom('listener').select((eb) => ['id', 'load_balancer_id', 'created_at', eb.lit<number>(0).as('is_pool')])
+        .where('load_balancer_id', 'in', ids)
+        .unionAll(executor.selectFrom('pool').select((eb) => ['id', 'load_balancer_id', 'created_at', eb.lit<number>(1).as('is_pool')])
+          .where('load_balancer_id', 'in', ids))
+        .orderBy('is_pool').orderBy('created_at').orderBy('id').execute(),
     ])
-    const vipById = new Map(vips.map((v) => [v.load_balancer_id, v]))
     const sgIds = groupBy(sgs, (s) => s.load_balancer_id, (s) => s.sg_id)
     const additionalById = groupBy(additional, (a) => a.load_balancer_id, (a) => a)
-    const listenerIds = groupBy(listeners, (l) => l.load_balancer_id, (l) => l.id)
-    const poolIds = groupBy(pools, (p) => p.load_balancer_id, (p) => p.id)
-    return rows.map((row) => ({
-      ...row,
-      vip: vipById.get(row.id) ?? null,
-      vip_sg_ids: sgIds.get(row.id) ?? [],
-      additional_vips: additionalById.get(row.id) ?? [],
-      tags: tags.get(row.id) ?? [],
-      listener_ids: listenerIds.get(row.id) ?? [],
-      pool_ids: poolIds.get(row.id) ?? [],
-    }))
+    const listenerIds = groupBy(children.filter((c) => Number(c.is_pool) === 0), (l) => l.load_balancer_id, (l) => l.id)
+    const poolIds = groupBy(children.filter((c) => Number(c.is_pool) === 1), (p) => p.load_balancer_id, (p) => p.id)
+    return rows.map((joined) => {
+      const { vip_load_balancer_id: vipOwner, vip_ip_address: ip_address, vip_port_id: port_id, vip_subnet_id: subnet_id,
+        vip_network_id: network_id, vip_qos_policy_id: qos_policy_id, vip_octavia_owned: octavia_owned, vip_vnic_type: vnic_type,
+        ...row } = joined
+      return {
+        ...row,
+        vip: vipOwner === null ? null
+          : { load_balancer_id: vipOwner, ip_address, port_id, subnet_id, network_id, qos_policy_id, octavia_owned, vnic_type: vnic_type ?? 'normal' },
+        vip_sg_ids: sgIds.get(row.id) ?? [],
+        additional_vips: additionalById.get(row.id) ?? [],
+        tags: tags.get(row.id) ?? [],
+        listener_ids: listenerIds.get(row.id) ?? [],
+        pool_ids: poolIds.get(row.id) ?? [],
+      }
+    })
   }
 }
+
+type LoadBalancerSelect = SelectQueryBuilder<Schema, 'load_balancer', object>
+
+/** The LB's own columns and its VIP's (vip_-prefixed, null without a VIP row) in one SELECT. */
+function withVip(query: LoadBalancerSelect) {
+  return query.leftJoin('vip', 'vip.load_balancer_id', 'load_balancer.id').selectAll('load_balancer').select([
+    'vip.load_balancer_id as vip_load_balancer_id', 'vip.ip_address as vip_ip_address', 'vip.port_id as vip_port_id',
+    'vip.subnet_id as vip_subnet_id', 'vip.network_id as vip_network_id', 'vip.qos_policy_id as vip_qos_policy_id',
+    'vip.octavia_owned as vip_octavia_owned', 'vip.vnic_type as vip_vnic_type',
+  ])
+}
+
+type RowWithVip = Awaited<ReturnType<ReturnType<typeof withVip>['execute']>>[number]
 
 function groupBy<T, V>(items: readonly T[], key: (item: T) => string | null, value: (item: T) => V): Map<string, V[]> {
   const groups = new Map<string, V[]>()
