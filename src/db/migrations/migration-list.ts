@@ -1,6 +1,7 @@
 import type { EngineMigration } from './engine-migration.ts'
 import { initial } from './0001_initial.ts'
 import { sniRefLength } from './0002_sni_ref_length.ts'
+import { listOrderIndexes } from './0003_list_order_indexes.ts'
 
 /**
  * Every migration, in order. Names sort in application order and are recorded in the
@@ -9,4 +10,5 @@ import { sniRefLength } from './0002_sni_ref_length.ts'
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: EngineMigration]> = [
   ['0001_initial', initial],
   ['0002_sni_ref_length', sniRefLength],
+  ['0003_list_order_indexes', listOrderIndexes],
 ]
