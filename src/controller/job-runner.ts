@@ -10,6 +10,8 @@ export interface JobRunnerOptions {
   leaseMs?: number
   /** How often to look for due jobs when nobody wakes the runner (ms); a lost wake-up only delays. */
   pollMs?: number
+  /** Jobs run at once (default 4). */
+  concurrency?: number
 }
 
 export interface JobRunner {
@@ -20,7 +22,7 @@ export interface JobRunner {
 }
 
 /**
- * The minimal in-process worker: claims due jobs one at a time from the jobs table, runs each
+ * The minimal in-process worker: claims due jobs from the jobs table (a few at a time), runs each
  * flow's steps after the last journaled one, and ends the job. A step that throws ends the job
  * failed and applies the flow's failure marking (the durable worker adds retries and reverts).
  */
@@ -32,6 +34,7 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`
   const leaseMs = options.leaseMs ?? 30_000
   const pollMs = options.pollMs ?? 1_000
+  const concurrency = options.concurrency ?? 4
   let running = true
   let wakeUp: (() => void) | undefined
   let pendingWake = false
@@ -75,17 +78,31 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
     }
   }
 
+  // Jobs of different load balancers run side by side; the API never queues two for one LB at once.
+  const inFlight = new Set<Promise<void>>()
   const loop = (async () => {
     while (running) {
+      if (inFlight.size >= concurrency) {
+        await Promise.race(inFlight)
+        continue
+      }
       let job: Job | undefined
       try {
         job = await jobs.claimNext(owner, leaseMs)
       } catch (err) {
         log.warn({ err }, 'cannot claim jobs')
       }
-      if (job) await run(job)
-      else if (running) await sleep()
+      if (job) {
+        const claimed = job
+        const done: Promise<void> = run(claimed)
+          .catch((err: unknown) => log.error({ err, job_id: claimed.id }, 'job could not be ended; its lease will run out and another attempt resumes it'))
+          .finally(() => inFlight.delete(done))
+        inFlight.add(done)
+      } else if (running) {
+        await sleep()
+      }
     }
+    await Promise.all(inFlight)
   })()
 
   return {
