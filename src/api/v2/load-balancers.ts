@@ -127,7 +127,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       }
       const placement = await placeVip(body, deps.inventory, deps.ports)
       if (body.vip_qos_policy_id) throw validation('VIP QoS policy is not allowed in this deployment.')
-      for (const sg of body.vip_sg_ids ?? []) throw new InvalidInput(`Security Group ${sg} not found.`)
+      refuseSecurityGroups(body.vip_sg_ids)
       const additional = body.additional_vips ?? []
       const subnetIds = [placement.subnet.id, ...additional.map((a) => a.subnet_id)]
       if (new Set(subnetIds).size !== subnetIds.length) throw validation('Duplicate VIP subnet(s) specified. Only one IP can be bound per subnet.')
@@ -201,7 +201,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       const current = await find(id)
       const body = parseBody(req.body, UPDATE)
       if (body.vip_qos_policy_id) throw validation('VIP QoS policy is not allowed in this deployment.')
-      for (const sg of body.vip_sg_ids ?? []) throw new InvalidInput(`Security Group ${sg} not found.`)
+      refuseSecurityGroups(body.vip_sg_ids)
       deps.providers.load(current.provider)
       await db.transaction(async (trx) => {
         await lockActive(deps, trx, id, ['ACTIVE'])
@@ -267,6 +267,12 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       return reply.code(202).send()
     })
   }
+}
+
+/** We manage no security groups, so any VIP security group id names one that does not exist (spec/api-v2.md §8.2). */
+function refuseSecurityGroups(ids: readonly string[] | null | undefined): void {
+  const [first] = ids ?? []
+  if (first !== undefined) throw new InvalidInput(`Security Group ${first} not found.`)
 }
 
 /** Test-and-set under the LB's row lock: 409 unless the LB is in one of `allowed` (spec/api-v2.md §6.3). */

@@ -86,6 +86,7 @@ test('VIP placement: by network, by requested address, by port; taken address 40
     [{ vip_subnet_id: undefined, vip_port_id: 'a2c8e0bb-0000-4000-8000-000000000003' }, 400, 'Port a2c8e0bb-0000-4000-8000-000000000003 not found.'],
     [{ vip_subnet_id: undefined, vip_port_id: String(pinned.vip_port_id) }, 400, `Validation failure: Port ${String(pinned.vip_port_id)} is already used by device ${String(pinned.id)} `],
     [{ vip_qos_policy_id: 'a2c8e0bb-0000-4000-8000-000000000004' }, 400, 'Validation failure: VIP QoS policy is not allowed in this deployment.'],
+    [{ vip_sg_ids: ['a2c8e0bb-0000-4000-8000-000000000006'] }, 400, 'Security Group a2c8e0bb-0000-4000-8000-000000000006 not found.'],
     [{ provider: 'nope' }, 400, "Provider 'nope' is not enabled."],
     [{ flavor_id: 'a2c8e0bb-0000-4000-8000-000000000005' }, 400, 'Validation failure: Invalid flavor_id.'],
     [{ availability_zone: 'az9' }, 400, 'Validation failure: Invalid availability zone.'],
