@@ -4,7 +4,7 @@ import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.
 import type { Executor } from '../database.ts'
 import type { HealthMonitorTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
-import { StatusRepository } from './status-repository.ts'
+import { inIdOrder, StatusRepository } from './status-repository.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
 
 export type HealthMonitorRow = Selectable<HealthMonitorTable>
@@ -32,7 +32,7 @@ export interface HealthMonitorChanges extends Omit<Updateable<HealthMonitorTable
 }
 
 /** Health monitors (at most one per pool), with their tags. */
-export class HealthMonitorRepository extends StatusRepository {
+export class HealthMonitorRepository extends StatusRepository<HealthMonitor> {
   protected readonly table = 'health_monitor' as const
 
   /** Inserts the monitor and its tags; a pool that has one already raises DuplicateEntry (uq_health_monitor_pool_id). */
@@ -56,18 +56,13 @@ export class HealthMonitorRepository extends StatusRepository {
     })
   }
 
-  async get(id: string, executor: Executor = this.db.kysely): Promise<HealthMonitor | undefined> {
-    const [monitor] = await this.getMany([id], executor)
-    return monitor
-  }
 
   /** The monitors with these ids, in the order given (missing ids are skipped). */
   async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<HealthMonitor[]> {
     if (ids.length === 0) return []
     const rows = await executor.selectFrom('health_monitor').selectAll().where('id', 'in', [...ids]).execute()
     const tags = await readTags(executor, rows.map((r) => r.id))
-    const byId = new Map(rows.map((row) => [row.id, { ...row, tags: tags.get(row.id) ?? [] }]))
-    return ids.flatMap((id) => byId.get(id) ?? [])
+    return inIdOrder(ids, rows.map((row) => ({ ...row, tags: tags.get(row.id) ?? [] })))
   }
 
   /** Writes the given fields (and updated_at); resolves whether the monitor exists. */

@@ -4,7 +4,7 @@ import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.
 import type { Executor } from '../database.ts'
 import type { ListenerTable, PoolTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
-import { StatusRepository } from './status-repository.ts'
+import { inIdOrder, StatusRepository } from './status-repository.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
 
 /** Listener protocols (spec/api-v2.md §9.1); PROXY and PROXYV2 are pool-only. */
@@ -81,7 +81,7 @@ export type PoolReference = Pick<Selectable<PoolTable>, 'id' | 'load_balancer_id
  * Listeners with their SNI certificates, allowed CIDRs, tags and L7 policy ids.
  * Every method takes an optional trailing executor (a transaction to join).
  */
-export class ListenerRepository extends StatusRepository {
+export class ListenerRepository extends StatusRepository<Listener> {
   protected readonly table = 'listener' as const
 
   /** Inserts the listener (with a free HAProxy peer port), its SNI refs, CIDRs and tags in one transaction. */
@@ -112,17 +112,12 @@ export class ListenerRepository extends StatusRepository {
     })
   }
 
-  async get(id: string, executor: Executor = this.db.kysely): Promise<Listener | undefined> {
-    const [found] = await this.getMany([id], executor)
-    return found
-  }
 
   /** The listeners with these ids, in the order given (missing ids are skipped); one query per related table. */
   async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<Listener[]> {
     if (ids.length === 0) return []
     const rows = await executor.selectFrom('listener').selectAll().where('id', 'in', [...ids]).execute()
-    const byId = new Map((await this.#withRelations(executor, rows)).map((l) => [l.id, l]))
-    return ids.flatMap((id) => byId.get(id) ?? [])
+    return inIdOrder(ids, await this.#withRelations(executor, rows))
   }
 
   /**

@@ -4,7 +4,7 @@ import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.
 import type { Executor, Transaction } from '../database.ts'
 import type { AdditionalVipTable, LoadBalancerTable, Schema, VipTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
-import { StatusRepository } from './status-repository.ts'
+import { inIdOrder, StatusRepository } from './status-repository.ts'
 import { setProvisioningStatus } from './provisioning-status.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
 
@@ -62,7 +62,7 @@ const CHILD_TABLES_WITH_TAGS = ['listener', 'pool'] as const
  * Every method takes an optional trailing executor (a transaction to join); methods that
  * only make sense inside a transaction take it first.
  */
-export class LoadBalancerRepository extends StatusRepository {
+export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
   protected readonly table = 'load_balancer' as const
 
   /** Inserts the LB, its VIP, security groups, additional VIPs and tags in one transaction. */
@@ -94,10 +94,6 @@ export class LoadBalancerRepository extends StatusRepository {
     })
   }
 
-  async get(id: string, executor: Executor = this.db.kysely): Promise<LoadBalancer | undefined> {
-    const [found] = await this.getMany([id], executor)
-    return found
-  }
 
   /**
    * The LBs with these ids, in the order given (missing ids are skipped): five queries
@@ -106,8 +102,7 @@ export class LoadBalancerRepository extends StatusRepository {
   async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<LoadBalancer[]> {
     if (ids.length === 0) return []
     const rows = await withVip(executor.selectFrom('load_balancer')).where('load_balancer.id', 'in', [...ids]).execute()
-    const byId = new Map((await this.#withRelations(executor, rows)).map((lb) => [lb.id, lb]))
-    return ids.flatMap((id) => byId.get(id) ?? [])
+    return inIdOrder(ids, await this.#withRelations(executor, rows))
   }
 
   /** Sums of the listener statistics of the LB's listeners (zeros when none reported). */

@@ -4,7 +4,7 @@ import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.
 import type { Executor } from '../database.ts'
 import type { MemberTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
-import { StatusRepository } from './status-repository.ts'
+import { inIdOrder, StatusRepository } from './status-repository.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
 
 export type MemberRow = Selectable<MemberTable>
@@ -38,7 +38,7 @@ export interface MemberChanges extends Omit<Updateable<MemberTable>,
  * Members of pools, with their tags. Every method takes an optional trailing executor (a
  * transaction to join).
  */
-export class MemberRepository extends StatusRepository {
+export class MemberRepository extends StatusRepository<Member> {
   protected readonly table = 'member' as const
 
   /** Inserts the member and its tags; a taken (pool, address, port) raises DuplicateEntry. */
@@ -62,17 +62,12 @@ export class MemberRepository extends StatusRepository {
     })
   }
 
-  async get(id: string, executor: Executor = this.db.kysely): Promise<Member | undefined> {
-    const [member] = await this.getMany([id], executor)
-    return member
-  }
 
   /** The members with these ids, in the order given (missing ids are skipped). */
   async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<Member[]> {
     if (ids.length === 0) return []
     const rows = await executor.selectFrom('member').selectAll().where('id', 'in', [...ids]).execute()
-    const byId = new Map((await this.#withTags(executor, rows)).map((m) => [m.id, m]))
-    return ids.flatMap((id) => byId.get(id) ?? [])
+    return inIdOrder(ids, await this.#withTags(executor, rows))
   }
 
   /** The pool's members, oldest first. */

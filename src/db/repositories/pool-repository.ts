@@ -4,7 +4,7 @@ import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.
 import type { Executor } from '../database.ts'
 import type { PoolTable, SessionPersistenceTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
-import { StatusRepository } from './status-repository.ts'
+import { inIdOrder, StatusRepository } from './status-repository.ts'
 import { listenersUsingPool } from './pool-usage.ts'
 import { setProvisioningStatus } from './provisioning-status.ts'
 import { deleteTags, readTags, replaceTags } from './tags.ts'
@@ -56,7 +56,7 @@ export interface ListenerRef {
  * Pools with their session persistence and tags. Members and health monitors belong to their
  * own repositories; a pool only reads their ids and removes them with itself.
  */
-export class PoolRepository extends StatusRepository {
+export class PoolRepository extends StatusRepository<Pool> {
   protected readonly table = 'pool' as const
 
   /** Inserts the pool, its session persistence and tags in one transaction. */
@@ -81,17 +81,12 @@ export class PoolRepository extends StatusRepository {
     })
   }
 
-  async get(id: string, executor: Executor = this.db.kysely): Promise<Pool | undefined> {
-    const [found] = await this.getMany([id], executor)
-    return found
-  }
 
   /** The pools with these ids, in the order given (missing ids are skipped); one query per related table. */
   async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<Pool[]> {
     if (ids.length === 0) return []
     const rows = await executor.selectFrom('pool').selectAll().where('id', 'in', [...ids]).execute()
-    const byId = new Map((await this.#withRelations(executor, rows)).map((p) => [p.id, p]))
-    return ids.flatMap((id) => byId.get(id) ?? [])
+    return inIdOrder(ids, await this.#withRelations(executor, rows))
   }
 
   /** Writes the given fields (and updated_at); resolves whether the pool exists. */
