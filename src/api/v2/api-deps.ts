@@ -9,6 +9,7 @@ import { PortRepository } from '../../db/repositories/port-repository.ts'
 import { StatusTreeRepository } from '../../db/repositories/status-tree-repository.ts'
 import { NetworkInventory } from '../../drivers/network/network-inventory.ts'
 import { ProviderRegistry } from '../../drivers/provider/provider-registry.ts'
+import { noauthAccess, unenforcedQuotas, type Access, type QuotaGate } from '../access/access.ts'
 import { noauthContext, type RequestContext } from '../request-context.ts'
 
 /** What the v2 resource routes work with; built once per API process. */
@@ -27,6 +28,10 @@ export interface ApiDeps {
   notifyWorker(): void
   /** The caller, as the configured identity engine sees it. */
   context(req: FastifyRequest): RequestContext
+  /** Policy decisions for the caller (rbac.md). */
+  access: Access
+  /** Quota checks inside create transactions (spec/api-v2.md §14.3). */
+  quotas: QuotaGate
 }
 
 export function createApiDeps(config: OctaviaConfig, db: Database, clock: Clock, notifyWorker: () => void): ApiDeps {
@@ -40,5 +45,7 @@ export function createApiDeps(config: OctaviaConfig, db: Database, clock: Clock,
     jobs: new JobRepository(db, clock),
     providers: new ProviderRegistry(config.api_settings.enabled_provider_drivers, config.api_settings.default_provider_driver),
     context: (req) => noauthContext(req, config.identity.default_project_id),
+    access: noauthAccess,
+    quotas: unenforcedQuotas,
   }
 }
