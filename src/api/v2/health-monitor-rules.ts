@@ -3,7 +3,7 @@ import { InvalidInput } from '../../common/errors.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import type { NewHealthMonitor } from '../../db/repositories/health-monitor-repository.ts'
 import { bool, float, int, oneOf, str, tags, urlPath, uuid, type Parsed } from '../validation/field-types.ts'
-import { pythonFloatRepr } from '../validation/python-repr.ts'
+import { pythonFloatRepr } from '../../common/python-repr.ts'
 
 // What a valid health monitor is (spec/api-v2.md §12): its fields and the rules of §12.2 and
 // §12.3, shared by the health monitor resource and the full-graph load balancer create (§8.3).

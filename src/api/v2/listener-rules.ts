@@ -9,7 +9,7 @@ import {
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
 import { invalidField, type FieldType } from '../validation/field-type.ts'
 import { alpnProtocol, bool, cidr, dict, int, list, normaliseCidr, oneOf, str, tags, uuid, type Parsed } from '../validation/field-types.ts'
-import { pythonRepr, pythonStr } from '../validation/python-repr.ts'
+import { pythonRepr, pythonStr } from '../../common/python-repr.ts'
 import {
   checkAlpnProtocols, checkCiphers, checkListenerTakesChildren, checkPoolProtocolForListener, checkTlsVersions,
 } from './listener-pool-rules.ts'

@@ -7,7 +7,7 @@ import type { NewPool, Pool, SessionPersistence } from '../../db/repositories/po
 import { isJsonObject } from '../validation/container-types.ts'
 import { invalidField } from '../validation/field-type.ts'
 import { alpnProtocol, bool, int, ipAddress, list, object, oneOf, str, tags, uuid, type FieldType, type Parsed } from '../validation/field-types.ts'
-import { pythonStr } from '../validation/python-repr.ts'
+import { pythonStr } from '../../common/python-repr.ts'
 import { checkAlpnProtocols, checkCiphers, checkTlsVersions } from './listener-pool-rules.ts'
 
 // What a valid pool is (spec/api-v2.md §10): its fields, session persistence rules and TLS

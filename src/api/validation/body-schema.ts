@@ -2,7 +2,7 @@ import { InvalidInput } from '../../common/errors.ts'
 import { isJsonObject, list } from './container-types.ts'
 import { invalidField, mandatoryFieldMissing, type FieldType, type PresentValue } from './field-type.ts'
 import { object, unknownAttributes, type Parsed, type Schema } from './object-type.ts'
-import { pythonStr } from './python-repr.ts'
+import { pythonStr } from '../../common/python-repr.ts'
 
 export interface BodySpec<S extends Schema> {
   /** Octavia's body argument name, used in its messages: `load_balancer`, `listener_`, `members_`. */

@@ -1,5 +1,5 @@
 import { invalidField, type FieldAt, type FieldType } from './field-type.ts'
-import { pythonStr } from './python-repr.ts'
+import { pythonStr } from '../../common/python-repr.ts'
 import { str } from './scalar-types.ts'
 
 /**

@@ -1,5 +1,5 @@
 import { InvalidInput } from '../../common/errors.ts'
-import { pythonStr } from './python-repr.ts'
+import { pythonStr } from '../../common/python-repr.ts'
 
 /** A decoded JSON value other than null: what a field type is asked to parse. */
 export type PresentValue = string | number | boolean | readonly unknown[] | { readonly [key: string]: unknown }

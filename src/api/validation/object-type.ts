@@ -1,7 +1,7 @@
 import { InvalidInput } from '../../common/errors.ts'
 import { isJsonObject } from './container-types.ts'
 import { invalidField, mandatoryFieldMissing, type FieldType, type PresentValue } from './field-type.ts'
-import { pythonStr } from './python-repr.ts'
+import { pythonStr } from '../../common/python-repr.ts'
 
 export interface FieldSpec<T = unknown> {
   readonly type: FieldType<T>

@@ -14,7 +14,7 @@
 //   dict   `Value not a valid dict: x` (also for a nested object that is not one)
 import { ok, rejected, scalar, type Checked, type FieldType } from './field-type.ts'
 import { parsePythonFloat, parsePythonInt } from './python-numbers.ts'
-import { pythonFloatRepr, pythonRepr, pythonStr } from './python-repr.ts'
+import { pythonFloatRepr, pythonRepr, pythonStr } from '../../common/python-repr.ts'
 
 export interface StrOptions {
   /** Maximum length in characters (code points, as Python counts). */

@@ -1,5 +1,20 @@
 import { ProviderError } from '../../common/errors.ts'
+import { AMPHORA_AVAILABILITY_ZONE_SCHEMA, AMPHORA_FLAVOR_SCHEMA } from './amphora-metadata.ts'
+import { capabilitiesOf, metadataProblem, type MetadataSchema } from './metadata-schema.ts'
 import type { ProviderDriver } from './provider-driver.ts'
+
+/** spec/api-v2.md §4.4: the amphora provider refusing an option. */
+function unsupportedOption(message: string): ProviderError {
+  return new ProviderError(`Provider 'amphora' does not support a requested option: ${message}`, 501)
+}
+
+function checkMetadata(schema: MetadataSchema, metadata: unknown): void {
+  const problem = metadataProblem(schema, metadata)
+  if (problem !== undefined) throw unsupportedOption(problem)
+}
+
+const FLAVOR_CAPABILITIES = capabilitiesOf(AMPHORA_FLAVOR_SCHEMA)
+const AVAILABILITY_ZONE_CAPABILITIES = capabilitiesOf(AMPHORA_AVAILABILITY_ZONE_SCHEMA)
 
 /**
  * The amphora provider's API-time restrictions (spec/api-v2.md §7). Its data-plane flows arrive
@@ -8,8 +23,10 @@ import type { ProviderDriver } from './provider-driver.ts'
 export const amphoraProvider: ProviderDriver = {
   driver: 'amphora',
   checkPoolAlgorithm: (algorithm) => {
-    if (algorithm === 'SOURCE_IP_PORT') {
-      throw new ProviderError("Provider 'amphora' does not support a requested option: Amphora provider does not support SOURCE_IP_PORT algorithm.", 501)
-    }
+    if (algorithm === 'SOURCE_IP_PORT') throw unsupportedOption('Amphora provider does not support SOURCE_IP_PORT algorithm.')
   },
+  flavorCapabilities: () => FLAVOR_CAPABILITIES,
+  availabilityZoneCapabilities: () => AVAILABILITY_ZONE_CAPABILITIES,
+  validateFlavor: (metadata) => checkMetadata(AMPHORA_FLAVOR_SCHEMA, metadata),
+  validateAvailabilityZone: (metadata) => checkMetadata(AMPHORA_AVAILABILITY_ZONE_SCHEMA, metadata),
 }

@@ -1,3 +1,4 @@
+import { NOOP_AVAILABILITY_ZONE_CAPABILITIES, NOOP_FLAVOR_CAPABILITIES } from './noop-metadata.ts'
 import type { ProviderDriver } from './provider-driver.ts'
 
 /**
@@ -7,4 +8,8 @@ import type { ProviderDriver } from './provider-driver.ts'
 export const noopProvider: ProviderDriver = {
   driver: 'noop_driver',
   checkPoolAlgorithm: () => {},
+  flavorCapabilities: () => NOOP_FLAVOR_CAPABILITIES,
+  availabilityZoneCapabilities: () => NOOP_AVAILABILITY_ZONE_CAPABILITIES,
+  validateFlavor: () => {},
+  validateAvailabilityZone: () => {},
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { pythonFloatRepr, pythonRepr, pythonStr } from '../../../src/api/validation/python-repr.ts'
+import { pythonFloatRepr, pythonRepr, pythonStr } from '../../src/common/python-repr.ts'
 
 test('pythonStr prints strings as they are and everything else as Python repr', () => {
   const cases: Array<[unknown, string]> = [
