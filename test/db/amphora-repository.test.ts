@@ -55,6 +55,34 @@ for (const engine of ENGINES) {
       assert.equal((await amphorae.getHealth('amp-5'))?.busy, true)
     })
 
+    await t.test('batch read in the order asked; per-listener statistics with the amphora\'s LB; member ports forgotten', async () => {
+      const first = await amphorae.create({ load_balancer_id: lb.id })
+      const spare = await amphorae.create({ status: 'READY' })
+      assert.deepEqual((await amphorae.getMany([spare.id, 'nope', first.id])).map((a) => a.id), [spare.id, first.id])
+      assert.deepEqual(await amphorae.getMany([]), [])
+      const big = 2 ** 42
+      await db.kysely.insertInto('listener_statistics').values([
+        { listener_id: 'listener-b', amphora_id: first.id, bytes_in: big, bytes_out: 2, active_connections: 3, total_connections: 4, request_errors: 5 },
+        { listener_id: 'listener-a', amphora_id: first.id, bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 },
+        { listener_id: 'listener-a', amphora_id: 'unknown-amphora', bytes_in: 1, bytes_out: 1, active_connections: 1, total_connections: 1, request_errors: 1 },
+      ]).execute()
+      assert.deepEqual(await amphorae.statistics(first.id), [
+        { id: first.id, loadbalancer_id: lb.id, listener_id: 'listener-a', active_connections: 0, bytes_in: 0, bytes_out: 0, request_errors: 0, total_connections: 0 },
+        { id: first.id, loadbalancer_id: lb.id, listener_id: 'listener-b', active_connections: 3, bytes_in: big, bytes_out: 2, request_errors: 5, total_connections: 4 },
+      ])
+      assert.deepEqual(await amphorae.statistics('unknown-amphora'), [])
+      assert.deepEqual(await amphorae.statistics(spare.id), [])
+      await db.kysely.insertInto('amphora_member_port').values([
+        { port_id: 'port-1', amphora_id: first.id, created_at: clock.now() },
+        { port_id: 'port-2', amphora_id: first.id, created_at: clock.now() },
+        { port_id: 'port-3', amphora_id: spare.id, created_at: clock.now() },
+      ]).execute()
+      assert.equal(await amphorae.deleteMemberPorts(first.id), 2)
+      assert.equal(await amphorae.deleteMemberPorts(first.id), 0)
+      assert.equal(await countRows(db.kysely, 'amphora_member_port'), 1)
+      await db.kysely.deleteFrom('amphora_member_port').execute()
+    })
+
     await t.test('purging an amphora removes its member ports, health and build request', async () => {
       const amphora = await amphorae.create({ load_balancer_id: lb.id })
       await db.kysely.insertInto('amphora_member_port').values({ port_id: 'port-9', amphora_id: amphora.id, created_at: clock.now() }).execute()

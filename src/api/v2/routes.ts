@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { ApiDeps } from './api-deps.ts'
+import { registerAmphoraRoutes } from './amphorae.ts'
 import { registerHealthMonitorRoutes } from './health-monitors.ts'
 import { registerListenerRoutes } from './listeners.ts'
 import { registerLoadBalancerRoutes } from './load-balancers.ts'
@@ -13,4 +14,5 @@ export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => v
   registerPoolRoutes,
   registerMemberRoutes,
   registerHealthMonitorRoutes,
+  registerAmphoraRoutes,
 ]

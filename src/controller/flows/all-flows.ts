@@ -1,4 +1,5 @@
 import type { Flow } from '../flow.ts'
+import { AMPHORA_FLOWS } from './amphora-flows.ts'
 import { HEALTH_MONITOR_FLOWS } from './health-monitor-flows.ts'
 import { LISTENER_FLOWS } from './listener-flows.ts'
 import { LOAD_BALANCER_FLOWS } from './load-balancer-flows.ts'
@@ -12,4 +13,5 @@ export const ALL_FLOWS: readonly Flow[] = [
   ...POOL_FLOWS,
   ...MEMBER_FLOWS,
   ...HEALTH_MONITOR_FLOWS,
+  ...AMPHORA_FLOWS,
 ]

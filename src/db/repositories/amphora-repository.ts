@@ -5,6 +5,7 @@ import type { ProvisioningStatus } from '../../common/statuses.ts'
 import type { Database, Executor } from '../database.ts'
 import type { AmphoraHealthTable, AmphoraTable } from '../schema.ts'
 import { inTransaction } from './in-transaction.ts'
+import { inIdOrder } from './status-repository.ts'
 
 export type Amphora = Selectable<AmphoraTable>
 export type AmphoraHealth = Selectable<AmphoraHealthTable>
@@ -16,6 +17,19 @@ export interface NewAmphora extends Omit<Insertable<AmphoraTable>, 'id' | 'creat
 }
 
 export type AmphoraChanges = Omit<Updateable<AmphoraTable>, 'updated_at' | 'status'>
+
+/** One listener's counters as an amphora reported them (spec/api-v2.md §15, amphora stats). */
+export interface AmphoraListenerStatistics {
+  /** The amphora's id. */
+  id: string
+  loadbalancer_id: string | null
+  listener_id: string
+  active_connections: number
+  bytes_in: number
+  bytes_out: number
+  request_errors: number
+  total_connections: number
+}
 
 export interface AmphoraFilter {
   load_balancer_id?: string
@@ -40,6 +54,12 @@ export class AmphoraRepository {
 
   get(id: string, executor: Executor = this.db.kysely): Promise<Amphora | undefined> {
     return executor.selectFrom('amphora').selectAll().where('id', '=', id).executeTakeFirst()
+  }
+
+  /** The amphorae with these ids, in the order given (missing ids are skipped), in one query. */
+  async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<Amphora[]> {
+    if (ids.length === 0) return []
+    return inIdOrder(ids, await executor.selectFrom('amphora').selectAll().where('id', 'in', [...ids]).execute())
   }
 
   /** Amphorae matching every given field, oldest first. */
@@ -68,6 +88,30 @@ export class AmphoraRepository {
     if (from !== undefined) query = query.where('status', 'in', [...from] as ProvisioningStatus[])
     const { numUpdatedRows } = await query.executeTakeFirst()
     return numUpdatedRows > 0n
+  }
+
+  /**
+   * The per-listener counters the amphora reported, by listener id; empty for an unknown
+   * amphora or one that reported nothing. `loadbalancer_id` is the amphora's own LB.
+   */
+  async statistics(id: string, executor: Executor = this.db.kysely): Promise<AmphoraListenerStatistics[]> {
+    const rows = await executor.selectFrom('listener_statistics')
+      .innerJoin('amphora', 'amphora.id', 'listener_statistics.amphora_id')
+      .select(['listener_statistics.amphora_id', 'amphora.load_balancer_id', 'listener_statistics.listener_id',
+        'listener_statistics.active_connections', 'listener_statistics.bytes_in', 'listener_statistics.bytes_out',
+        'listener_statistics.request_errors', 'listener_statistics.total_connections'])
+      .where('listener_statistics.amphora_id', '=', id).orderBy('listener_statistics.listener_id').execute()
+    return rows.map((row) => ({
+      id: row.amphora_id, loadbalancer_id: row.load_balancer_id, listener_id: row.listener_id,
+      active_connections: Number(row.active_connections), bytes_in: Number(row.bytes_in), bytes_out: Number(row.bytes_out),
+      request_errors: Number(row.request_errors), total_connections: Number(row.total_connections),
+    }))
+  }
+
+  /** Forgets the member-network ports plugged into the amphora; resolves how many there were. */
+  async deleteMemberPorts(amphoraId: string, executor: Executor = this.db.kysely): Promise<number> {
+    const { numDeletedRows } = await executor.deleteFrom('amphora_member_port').where('amphora_id', '=', amphoraId).executeTakeFirst()
+    return Number(numDeletedRows)
   }
 
   /** Soft delete at the end of the delete flow; housekeeping purges the row later. */
