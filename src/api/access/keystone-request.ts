@@ -1,0 +1,30 @@
+import { ServiceUnavailable } from '../../common/errors.ts'
+import type { Logger } from '../../common/logger.ts'
+
+/** What keystonemiddleware answers when it cannot reach Keystone (503). */
+export const KEYSTONE_UNAVAILABLE = 'The Keystone service is temporarily unavailable.'
+
+export type Fetch = typeof globalThis.fetch
+
+/**
+ * One HTTP call to Keystone. A refused connection, a reset or a timeout becomes ServiceUnavailable
+ * (503), never a 500: the caller may retry once Keystone is back.
+ */
+export async function keystoneRequest(fetchFn: Fetch, url: string, init: RequestInit, timeoutMs: number, log: Logger): Promise<Response> {
+  try {
+    return await fetchFn(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
+  } catch (err) {
+    log.warn({ err, url }, 'keystone unreachable')
+    throw new ServiceUnavailable(KEYSTONE_UNAVAILABLE)
+  }
+}
+
+/** The body as JSON, or null when it is not JSON (a proxy's error page, a cut connection). */
+export async function jsonBody(res: Response): Promise<unknown> {
+  try {
+    return await res.json()
+  } catch {
+    // The callers treat a missing or unreadable body as Keystone misbehaving (503).
+    return null
+  }
+}
