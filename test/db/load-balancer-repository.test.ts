@@ -139,6 +139,23 @@ for (const engine of ENGINES) {
       assert.equal(outcomes.filter(Boolean).length, 1)
     })
 
+    await t.test('activateTree ends PENDING_* in the tree; markTreeActive (failover) also repairs ERROR, never touches deletes', async () => {
+      const lb = await lbs.create(newLoadBalancer({ provisioning_status: 'PENDING_UPDATE' }))
+      const failed = await seedPool(db.kysely, lb.id, { provisioning_status: 'ERROR' })
+      const pending = await seedPool(db.kysely, lb.id, { provisioning_status: 'PENDING_CREATE' })
+      const leaving = await seedListener(db.kysely, lb.id, { provisioning_status: 'PENDING_DELETE' })
+      const statuses = async () => Promise.all([
+        lbs.get(lb.id).then((l) => l?.provisioning_status),
+        ...[failed, pending].map((id) => db.kysely.selectFrom('pool').select('provisioning_status').where('id', '=', id).executeTakeFirst().then((r) => r?.provisioning_status)),
+        db.kysely.selectFrom('listener').select('provisioning_status').where('id', '=', leaving).executeTakeFirst().then((r) => r?.provisioning_status),
+      ])
+      await lbs.activateTree(lb.id)
+      assert.deepEqual(await statuses(), ['ACTIVE', 'ERROR', 'ACTIVE', 'PENDING_DELETE'])
+      await lbs.setProvisioningStatus(lb.id, 'PENDING_UPDATE')
+      await lbs.markTreeActive(lb.id)
+      assert.deepEqual(await statuses(), ['ACTIVE', 'ACTIVE', 'ACTIVE', 'PENDING_DELETE'])
+    })
+
     await t.test('create is atomic: a failing additional VIP insert leaves no load balancer', async () => {
       const before = (await lbs.list({ include_deleted: true })).length
       const twice = { subnet_id: 'subnet-2', ip_address: null, network_id: null, port_id: null }

@@ -257,6 +257,8 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
     app.put<{ Params: { id: string } }>(path, async (req, reply) => {
       const { id } = req.params
       const current = await find(id)
+      // spec/api-v2.md §8.7: admin only by default, checked against the LB's project.
+      deps.access.enforce(req, 'loadbalancer:put_failover', current.project_id)
       deps.providers.load(current.provider)
       await db.transaction(async (trx) => {
         await lockActive(deps, trx, id, ['ACTIVE', 'ERROR'])

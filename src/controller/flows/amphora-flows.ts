@@ -1,6 +1,7 @@
 import { AmphoraRepository } from '../../db/repositories/amphora-repository.ts'
 import type { Flow, FlowContext } from '../flow.ts'
 import { step } from '../flow.ts'
+import { markFailedOverTreeActive } from './load-balancer-flows.ts'
 
 // Amphora flows (spec/flows.md §7) as they run before the amphora provider has a data plane:
 // the database side of each, with no compute instance or agent to talk to.
@@ -19,15 +20,12 @@ async function markAmphoraError(ctx: FlowContext, amphoraId: string): Promise<vo
 /**
  * spec/flows.md §7.1, the failover the API's amphora failover and the health manager queue.
  * Without a compute driver there is no replacement to build, so the amphora stays as it is and
- * the load balancer goes back to ACTIVE; the data plane adds the rebuild steps before this one.
+ * the load balancer's tree goes back to ACTIVE, as after a load balancer failover (§4.4), whose
+ * last step it shares; the data plane adds the rebuild steps before it.
  */
 export const failoverAmphora: Flow = {
   kind: 'amphora.failover',
-  steps: [
-    step('loadbalancer.activate', async (ctx, job) => {
-      if (job.load_balancer_id) await ctx.loadBalancers.activateTree(job.load_balancer_id)
-    }),
-  ],
+  steps: [markFailedOverTreeActive],
   // spec/flows.md §7.1 "On exception": the failed amphora and its load balancer ERROR.
   onFailure: async (ctx, job) => {
     await markAmphoraError(ctx, job.target_id)

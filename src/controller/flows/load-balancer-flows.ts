@@ -52,10 +52,18 @@ export const deleteLoadBalancer: Flow = {
   onFailure: markLoadBalancerError,
 }
 
+/**
+ * The last step of both failovers, of a load balancer and of one of its amphorae (spec/flows.md
+ * §4.4 step 11, §7.1 step 12): the LB and everything under it ACTIVE, children left in ERROR too.
+ */
+export const markFailedOverTreeActive = step('loadbalancer.activate', async (ctx, job) => {
+  if (job.load_balancer_id) await ctx.loadBalancers.markTreeActive(job.load_balancer_id)
+})
+
 export const failoverLoadBalancer: Flow = {
   kind: 'loadbalancer.failover',
-  // Without amphorae there is nothing to rebuild; the amphora provider replaces this step.
-  steps: [step('loadbalancer.activate', async (ctx, job) => ctx.loadBalancers.activateTree(job.target_id))],
+  // Without amphorae there is nothing to rebuild; the amphora provider adds those steps before this one.
+  steps: [markFailedOverTreeActive],
   onFailure: markLoadBalancerError,
 }
 

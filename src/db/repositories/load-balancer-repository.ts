@@ -197,23 +197,36 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
    * The end of a successful flow: the LB and every object under it that is PENDING_CREATE or
    * PENDING_UPDATE becomes ACTIVE (one statement per table).
    */
-  async activateTree(id: string, executor?: Executor): Promise<void> {
+  activateTree(id: string, executor?: Executor): Promise<void> {
+    return this.#setTreeActive(id, ['PENDING_CREATE', 'PENDING_UPDATE'], executor)
+  }
+
+  /**
+   * The end of a successful failover (spec/flows.md §4.4 step 11, §7.1 step 12): the LB and
+   * every object under it ACTIVE, also those left in ERROR by an earlier failure; DELETED rows
+   * and objects being deleted keep their status.
+   */
+  markTreeActive(id: string, executor?: Executor): Promise<void> {
+    return this.#setTreeActive(id, ['PENDING_CREATE', 'PENDING_UPDATE', 'ERROR'], executor)
+  }
+
+  async #setTreeActive(id: string, from: readonly ProvisioningStatus[], executor?: Executor): Promise<void> {
     const at = this.clock.now()
-    const pending = ['PENDING_CREATE', 'PENDING_UPDATE'] as const
+    const statuses = [...from]
     await inTransaction(this.db, executor, async (trx) => {
       const set = { provisioning_status: 'ACTIVE' as const, updated_at: at }
-      await trx.updateTable('load_balancer').set(set).where('id', '=', id).where('provisioning_status', 'in', pending).execute()
+      await trx.updateTable('load_balancer').set(set).where('id', '=', id).where('provisioning_status', 'in', statuses).execute()
       for (const table of CHILD_TABLES_WITH_TAGS) {
-        await trx.updateTable(table).set(set).where('load_balancer_id', '=', id).where('provisioning_status', 'in', pending).execute()
+        await trx.updateTable(table).set(set).where('load_balancer_id', '=', id).where('provisioning_status', 'in', statuses).execute()
       }
       const poolIds = trx.selectFrom('pool').select('id').where('load_balancer_id', '=', id)
       const listenerIds = trx.selectFrom('listener').select('id').where('load_balancer_id', '=', id)
-      await trx.updateTable('member').set(set).where('pool_id', 'in', poolIds).where('provisioning_status', 'in', pending).execute()
-      await trx.updateTable('health_monitor').set(set).where('pool_id', 'in', poolIds).where('provisioning_status', 'in', pending).execute()
-      await trx.updateTable('l7policy').set(set).where('listener_id', 'in', listenerIds).where('provisioning_status', 'in', pending).execute()
+      await trx.updateTable('member').set(set).where('pool_id', 'in', poolIds).where('provisioning_status', 'in', statuses).execute()
+      await trx.updateTable('health_monitor').set(set).where('pool_id', 'in', poolIds).where('provisioning_status', 'in', statuses).execute()
+      await trx.updateTable('l7policy').set(set).where('listener_id', 'in', listenerIds).where('provisioning_status', 'in', statuses).execute()
       await trx.updateTable('l7rule').set(set)
         .where('l7policy_id', 'in', trx.selectFrom('l7policy').select('id').where('listener_id', 'in', listenerIds))
-        .where('provisioning_status', 'in', pending).execute()
+        .where('provisioning_status', 'in', statuses).execute()
     })
   }
 
