@@ -58,7 +58,7 @@ export async function startApi(t: TestContext, options: { engine?: DatabaseEngin
       throw new Error(`GET ${url} never reached the expected state`)
     },
     async counts() {
-      const tables = ['load_balancer', 'vip', 'additional_vip', 'ports', 'jobs', 'tags', 'pool', 'session_persistence', 'listener', 'sni', 'listener_cidr', 'member', 'health_monitor'] as const
+      const tables = ['load_balancer', 'vip', 'additional_vip', 'ports', 'jobs', 'tags', 'pool', 'session_persistence', 'listener', 'sni', 'listener_cidr', 'member', 'health_monitor', 'l7policy', 'l7rule'] as const
       const out: Record<string, number> = {}
       for (const table of tables) {
         const row = await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()

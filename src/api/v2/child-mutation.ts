@@ -2,6 +2,8 @@ import { Immutable, NotFound } from '../../common/errors.ts'
 import type { Transaction } from '../../db/database.ts'
 import type { JsonValue } from '../../db/repositories/job-repository.ts'
 import type { Schema } from '../../db/schema.ts'
+import { L7PolicyRepository, type L7Policy } from '../../db/repositories/l7policy-repository.ts'
+import { ListenerRepository } from '../../db/repositories/listener-repository.ts'
 import { PoolRepository, type Pool } from '../../db/repositories/pool-repository.ts'
 import type { ApiDeps } from './api-deps.ts'
 
@@ -38,4 +40,28 @@ export async function lockPoolForChild(deps: ApiDeps, trx: Transaction<Schema>, 
   await pools.setProvisioningStatus(poolId, 'PENDING_UPDATE', {}, trx)
   await pools.setListenersProvisioningStatus(pool.listener_ids, 'PENDING_UPDATE', {}, trx)
   return pool
+}
+
+/**
+ * The test-and-set of an L7 policy change (spec/api-v2.md §6.2, §6.3): the LB's own, then the
+ * policy's listener goes PENDING_UPDATE with it.
+ */
+export async function lockListenerForChild(deps: ApiDeps, trx: Transaction<Schema>, listener: { id: string; load_balancer_id: string | null }): Promise<void> {
+  if (listener.load_balancer_id === null) throw new NotFound('Listener', listener.id)
+  await lockLoadBalancerForChild(deps, trx, listener.load_balancer_id)
+  await new ListenerRepository(deps.db, deps.clock).setProvisioningStatus(listener.id, 'PENDING_UPDATE', {}, trx)
+}
+
+/**
+ * The test-and-set of an L7 rule change (spec/api-v2.md §6.3): the policy must be ACTIVE
+ * (checked before the LB), then the listener's; the policy goes PENDING_UPDATE with them.
+ */
+export async function lockL7PolicyForChild(deps: ApiDeps, trx: Transaction<Schema>, policyId: string): Promise<L7Policy> {
+  const policies = new L7PolicyRepository(deps.db, deps.clock)
+  const policy = await policies.get(policyId, trx)
+  if (!policy) throw new NotFound('L7 Policy', policyId)
+  if (policy.provisioning_status !== 'ACTIVE') throw new Immutable(`L7Policy ${policyId} is immutable and cannot be updated.`)
+  await lockListenerForChild(deps, trx, { id: policy.listener_id, load_balancer_id: policy.load_balancer_id })
+  await policies.setProvisioningStatus(policyId, 'PENDING_UPDATE', {}, trx)
+  return policy
 }

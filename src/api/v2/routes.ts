@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import type { ApiDeps } from './api-deps.ts'
 import { registerAmphoraRoutes } from './amphorae.ts'
 import { registerHealthMonitorRoutes } from './health-monitors.ts'
+import { registerL7PolicyRoutes } from './l7policies.ts'
+import { registerL7RuleRoutes } from './l7rules.ts'
 import { registerListenerRoutes } from './listeners.ts'
 import { registerLoadBalancerRoutes } from './load-balancers.ts'
 import { registerMemberRoutes } from './members.ts'
@@ -15,4 +17,6 @@ export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => v
   registerMemberRoutes,
   registerHealthMonitorRoutes,
   registerAmphoraRoutes,
+  registerL7PolicyRoutes,
+  registerL7RuleRoutes,
 ]

@@ -1,6 +1,8 @@
 import type { Flow } from '../flow.ts'
 import { AMPHORA_FLOWS } from './amphora-flows.ts'
 import { HEALTH_MONITOR_FLOWS } from './health-monitor-flows.ts'
+import { L7POLICY_FLOWS } from './l7policy-flows.ts'
+import { L7RULE_FLOWS } from './l7rule-flows.ts'
 import { LISTENER_FLOWS } from './listener-flows.ts'
 import { LOAD_BALANCER_FLOWS } from './load-balancer-flows.ts'
 import { MEMBER_FLOWS } from './member-flows.ts'
@@ -14,4 +16,6 @@ export const ALL_FLOWS: readonly Flow[] = [
   ...MEMBER_FLOWS,
   ...HEALTH_MONITOR_FLOWS,
   ...AMPHORA_FLOWS,
+  ...L7POLICY_FLOWS,
+  ...L7RULE_FLOWS,
 ]

@@ -29,4 +29,8 @@ export const amphoraProvider: ProviderDriver = {
   availabilityZoneCapabilities: () => AVAILABILITY_ZONE_CAPABILITIES,
   validateFlavor: (metadata) => checkMetadata(AMPHORA_FLAVOR_SCHEMA, metadata),
   validateAvailabilityZone: (metadata) => checkMetadata(AMPHORA_AVAILABILITY_ZONE_SCHEMA, metadata),
+  // HAProxy matches L7 rules in HTTP mode only (spec/api-v2.md §7).
+  checkL7PolicyListener: (protocol) => {
+    if (protocol !== 'HTTP' && protocol !== 'TERMINATED_HTTPS') throw unsupportedOption(`${protocol} protocol listeners do not support L7 policies`)
+  },
 }

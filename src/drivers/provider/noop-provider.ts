@@ -12,4 +12,5 @@ export const noopProvider: ProviderDriver = {
   availabilityZoneCapabilities: () => NOOP_AVAILABILITY_ZONE_CAPABILITIES,
   validateFlavor: () => {},
   validateAvailabilityZone: () => {},
+  checkL7PolicyListener: () => {},
 }

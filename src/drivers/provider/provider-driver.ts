@@ -24,4 +24,6 @@ export interface ProviderDriver {
   validateFlavor(metadata: unknown): void
   /** The same for `availability_zone_data` (spec/api-v2.md §8.2 step 8, §16.5). */
   validateAvailabilityZone(metadata: unknown): void
+  /** Throws ProviderError (501) when the driver cannot apply L7 policies to a listener of this protocol. */
+  checkL7PolicyListener(listenerProtocol: string): void
 }

@@ -23,9 +23,21 @@ test(`${REQUESTS} malformed requests: never a 5xx, never a change`, async (t) =>
   const api = await startApi(t)
   const created = await api.app.inject({ method: 'POST', url: '/v2/lbaas/loadbalancers', payload: { loadbalancer: { vip_subnet_id: DEFAULT_SUBNET_ID, name: 'target' } } })
   const lbId = (created.json() as { loadbalancer: { id: string } }).loadbalancer.id
-  await api.until(`/v2/lbaas/loadbalancers/${lbId}`, (b) => (b.loadbalancer as { provisioning_status: string }).provisioning_status === 'ACTIVE')
+  const settled = () => api.until(`/v2/lbaas/loadbalancers/${lbId}`, (b) => (b.loadbalancer as { provisioning_status: string }).provisioning_status === 'ACTIVE')
+  await settled()
+  // A listener with an L7 policy and rule, so policy and rule paths reach real objects too.
+  const made = async (url: string, payload: object) => {
+    const res = await api.app.inject({ method: 'POST', url, payload })
+    assert.equal(res.statusCode, 201, res.body)
+    await settled()
+    return (Object.values(res.json() as Record<string, { id: string }>)[0]!).id
+  }
+  const listenerId = await made('/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 } })
+  const policyId = await made('/v2/lbaas/l7policies', { l7policy: { listener_id: listenerId, action: 'REJECT' } })
+  const ruleId = await made(`/v2/lbaas/l7policies/${policyId}/rules`, { rule: { type: 'PATH', compare_type: 'STARTS_WITH', value: '/' } })
   const before = await api.counts()
   const snapshot = (await api.app.inject({ method: 'GET', url: `/v2/lbaas/loadbalancers/${lbId}` })).body
+  const policySnapshot = (await api.app.inject({ method: 'GET', url: `/v2/lbaas/l7policies/${policyId}` })).body
 
   const random = prng(20261129)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
@@ -34,11 +46,13 @@ test(`${REQUESTS} malformed requests: never a 5xx, never a change`, async (t) =>
     null, true, false, 0, -1, 1.5, 2 ** 53, -(2 ** 63), 1e308, junkString(), [], [junkString()], { '': 1 }, { x: junkString() },
     [[[[[]]]]], 'not-a-uuid', 'A2C8E0BB00004000800000000000000Z', '{a2c8e0bb-0000-4000-8000-000000000001}',
   ])
-  const ids = [lbId, 'a2c8e0bb-0000-4000-8000-000000000001', 'not-an-id', '%20', 'x'.repeat(300), '..', '%2e%2e']
+  const ids = [lbId, listenerId, policyId, ruleId, 'a2c8e0bb-0000-4000-8000-000000000001', 'not-an-id', '%20', 'x'.repeat(300), '..', '%2e%2e']
   const collections = ['loadbalancers', 'listeners', 'pools', 'healthmonitors', 'l7policies']
   const fields = ['name', 'description', 'admin_state_up', 'vip_subnet_id', 'vip_address', 'vip_port_id', 'vip_network_id',
     'protocol', 'protocol_port', 'loadbalancer_id', 'lb_algorithm', 'tags', 'provider', 'flavor_id', 'listeners', 'pools',
-    'project_id', 'id', 'provisioning_status', 'operating_status', 'address', 'weight', 'delay', 'type', 'additional_vips']
+    'project_id', 'id', 'provisioning_status', 'operating_status', 'address', 'weight', 'delay', 'type', 'additional_vips',
+    'listener_id', 'action', 'position', 'redirect_pool_id', 'redirect_url', 'redirect_prefix', 'redirect_http_code', 'rules',
+    'compare_type', 'key', 'value', 'invert']
   const envelopes = ['loadbalancer', 'listener', 'pool', 'healthmonitor', 'member', 'members', 'l7policy', 'rule', 'bogus']
 
   const body = (): { payload?: string; contentType?: string } => {
@@ -68,15 +82,17 @@ test(`${REQUESTS} malformed requests: never a 5xx, never a change`, async (t) =>
       `/v2/lbaas/${collection}/${pick(ids)}${query()}`,
       `/v2.0/${collection}/${pick(ids)}/${pick(['stats', 'status', 'failover', 'members', 'nope'])}`,
       `/v2/lbaas/pools/${pick(ids)}/members/${pick(ids)}`,
+      `/v2/lbaas/l7policies/${pick(ids)}/rules${pick(['', `/${pick(ids)}`])}${query()}`,
       `/v2/lbaas/loadbalancers/${lbId}${pick(['', '?cascade=maybe'])}`,
     ])
     const { payload, contentType } = body()
     // A PUT or POST with no body is valid for failover; keep every request malformed otherwise.
-    if (url.includes('/failover') || (method === 'DELETE' && url.includes(lbId))) continue
+    if (url.includes('/failover') || (method === 'DELETE' && [lbId, listenerId, policyId, ruleId].some((id) => url.includes(id)))) continue
     const res = await api.app.inject({ method, url, ...(payload === undefined ? {} : { payload }), headers: contentType ? { 'content-type': contentType } : {} })
     if (res.statusCode >= 500) failures.push(`${method} ${url} ${payload?.slice(0, 80) ?? ''} → ${res.statusCode} ${res.body.slice(0, 200)}`)
   }
   assert.deepEqual(failures, [])
   assert.deepEqual(await api.counts(), before, 'no request changed the database')
   assert.equal((await api.app.inject({ method: 'GET', url: `/v2/lbaas/loadbalancers/${lbId}` })).body, snapshot)
+  assert.equal((await api.app.inject({ method: 'GET', url: `/v2/lbaas/l7policies/${policyId}` })).body, policySnapshot)
 })
