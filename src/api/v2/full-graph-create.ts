@@ -1,15 +1,20 @@
 import { newId } from '../../common/ids.ts'
 import type { Transaction } from '../../db/database.ts'
 import { HealthMonitorRepository } from '../../db/repositories/health-monitor-repository.ts'
-import { ListenerRepository } from '../../db/repositories/listener-repository.ts'
+import { L7PolicyRepository } from '../../db/repositories/l7policy-repository.ts'
+import { L7RuleRepository } from '../../db/repositories/l7rule-repository.ts'
+import { ListenerRepository, type NewListener } from '../../db/repositories/listener-repository.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
 import { MemberRepository } from '../../db/repositories/member-repository.ts'
 import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import type { Schema } from '../../db/schema.ts'
 import type { ProviderDriver } from '../../drivers/provider/provider-driver.ts'
 import type { ApiDeps } from './api-deps.ts'
-import type { GraphPlan } from './full-graph-plan.ts'
+import type { GraphPlan, PlannedL7Policy } from './full-graph-plan.ts'
 import { checkNewHealthMonitorType, newHealthMonitorValues } from './health-monitor-rules.ts'
+import { createRedirect, newL7PolicyValues, normaliseRedirect } from './l7policy-rules.ts'
+import { checkL7Rule, checkRuleCount, newL7RuleValues } from './l7rule-rules.ts'
+import { checkListenerTakesChildren, checkPoolProtocolForListener } from './listener-pool-rules.ts'
 import { checkDefaultPool, checkNewListener, newListenerValues } from './listener-rules.ts'
 import { checkAddressFamilies, checkNotReserved, checkSriov, insertMember, newMemberFields } from './member-rules.ts'
 import { checkNewPoolTls, checkSessionPersistence, newPoolValues, poolTls } from './pool-rules.ts'
@@ -18,17 +23,22 @@ import { checkNewPoolTls, checkSessionPersistence, newPoolValues, poolTls } from
 export interface CreatedGraph {
   listenerIds: string[]
   pools: Array<{ id: string; healthmonitorId: string | null; memberIds: string[] }>
+  /** Every L7 policy and rule made (the listeners and policies say which are theirs). */
+  l7policyIds: string[]
+  l7ruleIds: string[]
 }
 
 /**
- * Writes the listeners, pools, health monitors and members of a full-graph create
- * (spec/api-v2.md §8.3) in the load balancer's own transaction, so that any failure leaves
+ * Writes the listeners, pools, health monitors, members, L7 policies and rules of a full-graph
+ * create (spec/api-v2.md §8.3) in the load balancer's own transaction, so that any failure leaves
  * nothing behind. Each object passes the checks its own resource's create applies (the shared
  * *-rules.ts modules), minus those about parents that are being created right here: pools first
  * (§10.3), each with its monitor (§12.2, §12.3) and members (§11.2, without the subnet lookup),
- * then the listeners (§9.3, default pool and duplicate ports included), then what the provider
- * would refuse (§7). Everything is PENDING_CREATE / OFFLINE; members are OFFLINE when their pool
- * has a monitor, else NO_MONITOR (§6.2).
+ * then each listener (§9.3, default pool and duplicate ports included) followed by its L7
+ * policies (§13.2–§13.4, positions as if created one by one) and their rules (§13.6, at most
+ * 50), then what the provider would refuse (§7). Everything is PENDING_CREATE / OFFLINE; members
+ * are OFFLINE when their pool has a monitor, else NO_MONITOR (§6.2). L7 policies and rules are
+ * not counted against quotas here (§14.3).
  */
 export async function createFullGraph(deps: ApiDeps, trx: Transaction<Schema>, lb: LoadBalancer, plan: GraphPlan,
   driver: ProviderDriver): Promise<CreatedGraph> {
@@ -37,7 +47,7 @@ export async function createFullGraph(deps: ApiDeps, trx: Transaction<Schema>, l
   const pools = new PoolRepository(deps.db, deps.clock)
   const monitors = new HealthMonitorRepository(deps.db, deps.clock)
   const members = new MemberRepository(deps.db, deps.clock)
-  const created: CreatedGraph = { listenerIds: [], pools: [] }
+  const created: CreatedGraph = { listenerIds: [], pools: [], l7policyIds: [], l7ruleIds: [] }
   const poolIds = new Map<string, string>()
   const memberAddresses = new Map<string, string[]>()
   // Quotas (pools, monitors, members, listeners) are not enforced under noauth (spec/api-v2.md
@@ -71,7 +81,32 @@ export async function createFullGraph(deps: ApiDeps, trx: Transaction<Schema>, l
     created.pools.push({ id: pool.id, healthmonitorId, memberIds })
   }
 
-  for (const { listener, defaultPool } of plan.listeners) {
+  const policies = new L7PolicyRepository(deps.db, deps.clock)
+  const rules = new L7RuleRepository(deps.db, deps.clock)
+  /** spec/api-v2.md §13.4, §13.6 for one listener's policies, in request order; each takes its requested position. */
+  const createPolicies = async (listener: NewListener & { id: string; protocol: string }, planned: readonly PlannedL7Policy[]) => {
+    if (planned.length > 0) checkListenerTakesChildren(listener.protocol)
+    for (const { policy, redirectPool } of planned) {
+      const poolId = redirectPool === null ? null : poolIds.get(redirectPool) ?? null
+      const redirect = normaliseRedirect(createRedirect({ ...policy, redirect_pool_id: poolId }))
+      if (redirect.action === 'REDIRECT_TO_POOL' && redirectPool !== null) {
+        checkPoolProtocolForListener(listener.protocol, plan.pools.find((p) => p.name === redirectPool)?.protocol ?? '')
+      }
+      const id = newId()
+      await policies.create({ ...newL7PolicyValues(policy, redirect, { id: listener.id, project_id: lb.project_id }), id }, trx)
+      driver.checkL7PolicyListener(listener.protocol)
+      created.l7policyIds.push(id)
+      for (const [count, rule] of (policy.rules ?? []).entries()) {
+        checkL7Rule({ type: rule.type, compare_type: rule.compare_type, key: rule.key ?? null, value: rule.value })
+        checkRuleCount(id, count)
+        const ruleId = newId()
+        await rules.create({ ...newL7RuleValues(rule, id, lb.project_id), id: ruleId }, trx)
+        created.l7ruleIds.push(ruleId)
+      }
+    }
+  }
+
+  for (const { listener, defaultPool, l7policies } of plan.listeners) {
     // A named default pool replaces any default_pool_id sent along, as upstream does.
     const defaultPoolId = defaultPool === null ? listener.default_pool_id : poolIds.get(defaultPool)
     const values = newListenerValues({ ...listener, default_pool_id: defaultPoolId }, lb, deps.config)
@@ -80,6 +115,7 @@ export async function createFullGraph(deps: ApiDeps, trx: Transaction<Schema>, l
     await checkNewListener(listeners, trx, lb, values, listener.protocol, settings)
     await listeners.create(values, trx)
     created.listenerIds.push(values.id)
+    await createPolicies(values, l7policies)
   }
 
   // What the provider's create would refuse for these pools, as their standalone creates do (spec/api-v2.md §7).

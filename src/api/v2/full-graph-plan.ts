@@ -1,5 +1,5 @@
-import { InvalidInput, NotImplemented } from '../../common/errors.ts'
-import type { GraphListener, GraphPool } from './full-graph-schema.ts'
+import { InvalidInput } from '../../common/errors.ts'
+import type { GraphL7Policy, GraphListener, GraphPool } from './full-graph-schema.ts'
 import type { LB_ALGORITHMS, POOL_PROTOCOLS } from './pool-rules.ts'
 
 // Which pools a full-graph create defines and which it only references (spec/api-v2.md §8.3).
@@ -11,10 +11,18 @@ export type PoolDefinition = GraphPool & {
   lb_algorithm: (typeof LB_ALGORITHMS)[number]
 }
 
+export interface PlannedL7Policy {
+  policy: GraphL7Policy
+  /** The name of the pool it redirects to (defined in the graph), if it names one. */
+  redirectPool: string | null
+}
+
 export interface PlannedListener {
   listener: GraphListener
   /** The name of its default pool (defined in the graph), if it has one. */
   defaultPool: string | null
+  /** Its L7 policies in request order. */
+  l7policies: PlannedL7Policy[]
 }
 
 export interface GraphPlan {
@@ -33,32 +41,27 @@ const validation = (detail: string) => new InvalidInput(`Validation failure: ${d
 const MUST_BE_NAMED = 'Pools must be named when creating a fully populated loadbalancer.'
 
 /**
- * L7 policies and rules do not exist in this release yet, so a listener carrying any is refused
- * with 501 before anything else happens; empty lists are accepted. (Hence no `redirect_pool`
- * can name a pool either.)
- */
-export function refuseL7Policies(listeners: readonly GraphListener[]): void {
-  if (listeners.some((listener) => (listener.l7policies?.length ?? 0) > 0)) {
-    throw new NotImplemented('Creating L7 policies is not available in this release.')
-  }
-}
-
-/**
- * spec/api-v2.md §8.3, in upstream's order: every default pool is named; an inline one with more
- * than a name is moved to the definitions, one with only a name is a reference; definitions
- * are named and unique; every reference has a definition; every definition has a protocol and
- * an algorithm. All failures are 400 V: and come before anything is created.
+ * spec/api-v2.md §8.3, in upstream's order: every pool a listener names (its default pool, then
+ * its L7 policies' redirect pools) is named; one with more than a name is moved to the
+ * definitions, one with only a name is a reference; definitions are named and unique; every
+ * reference has a definition; every definition has a protocol and an algorithm. All failures
+ * are 400 V: and come before anything is created.
  */
 export function planFullGraph(listeners: readonly GraphListener[], pools: readonly GraphPool[]): GraphPlan {
   const definitions: GraphPool[] = [...pools]
   const references: string[] = []
-  const planned = listeners.map((listener): PlannedListener => {
-    const pool = listener.default_pool
-    if (pool === undefined || pool === null) return { listener, defaultPool: null }
+  /** The name a listener or policy uses for an inline pool object, recording it as definition or reference. */
+  const named = (pool: GraphPool | null | undefined): string | null => {
+    if (pool === undefined || pool === null) return null
     if (!pool.name) throw validation(MUST_BE_NAMED)
     if (Object.keys(pool).some((key) => !REFERENCE_KEYS.has(key))) definitions.push(pool)
     else references.push(pool.name)
-    return { listener, defaultPool: pool.name }
+    return pool.name
+  }
+  const planned = listeners.map((listener): PlannedListener => {
+    const defaultPool = named(listener.default_pool)
+    const l7policies = (listener.l7policies ?? []).map((policy) => ({ policy, redirectPool: named(policy.redirect_pool) }))
+    return { listener, defaultPool, l7policies }
   })
 
   const names = new Set<string>()

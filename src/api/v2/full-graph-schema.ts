@@ -1,6 +1,8 @@
 import { int, list, object, oneOf, type Parsed, type Schema } from '../validation/field-types.ts'
 import { HEALTH_MONITOR_CREATE_FIELDS } from './health-monitor-rules.ts'
-import { LISTENER_CREATE_FIELDS, anyObject } from './listener-rules.ts'
+import { L7POLICY_CREATE_FIELDS } from './l7policy-rules.ts'
+import { GRAPH_L7RULE_FIELDS } from './l7rule-rules.ts'
+import { LISTENER_CREATE_FIELDS } from './listener-rules.ts'
 import { MEMBER_FIELDS } from './member-rules.ts'
 import { LB_ALGORITHMS, POOL_CREATE_FIELDS, POOL_PROTOCOLS } from './pool-rules.ts'
 
@@ -26,14 +28,21 @@ export const GRAPH_POOL_FIELDS = {
   members: { type: list(object(GRAPH_MEMBER_FIELDS)) },
 } as const
 
+// spec/api-v2.md §8.3: a policy names its pool by a pool object (`redirect_pool`), never by id.
+export const GRAPH_L7POLICY_FIELDS = {
+  ...omitFields(L7POLICY_CREATE_FIELDS, ['listener_id', 'redirect_pool_id', 'project_id', 'tenant_id']),
+  rules: { type: list(object(GRAPH_L7RULE_FIELDS)) },
+  redirect_pool: { type: object(GRAPH_POOL_FIELDS) },
+} as const
+
 export const GRAPH_LISTENER_FIELDS = {
   ...omitFields(LISTENER_CREATE_FIELDS, ['loadbalancer_id', 'project_id', 'tenant_id']),
   // spec/api-v2.md §8.3: no lower bound here.
   hsts_max_age: { type: int() },
   default_pool: { type: object(GRAPH_POOL_FIELDS) },
-  // Only the shape for now: any L7 policy is refused with 501 (full-graph-plan.ts).
-  l7policies: { type: list(anyObject) },
+  l7policies: { type: list(object(GRAPH_L7POLICY_FIELDS)) },
 } as const
 
 export type GraphListener = Parsed<typeof GRAPH_LISTENER_FIELDS>
 export type GraphPool = Parsed<typeof GRAPH_POOL_FIELDS>
+export type GraphL7Policy = Parsed<typeof GRAPH_L7POLICY_FIELDS>

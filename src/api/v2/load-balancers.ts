@@ -5,6 +5,8 @@ import type { Schema } from '../../db/schema.ts'
 import { Immutable, InvalidInput, NotFound } from '../../common/errors.ts'
 import { newId } from '../../common/ids.ts'
 import { HealthMonitorRepository } from '../../db/repositories/health-monitor-repository.ts'
+import { L7PolicyRepository } from '../../db/repositories/l7policy-repository.ts'
+import { L7RuleRepository } from '../../db/repositories/l7rule-repository.ts'
 import { ListenerRepository } from '../../db/repositories/listener-repository.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
 import { MemberRepository } from '../../db/repositories/member-repository.ts'
@@ -18,7 +20,7 @@ import { bool, ipAddress, list, object, str, tags, uuid } from '../validation/fi
 import type { ApiDeps } from './api-deps.ts'
 import { listObjects } from './list-objects.ts'
 import { createFullGraph, type CreatedGraph } from './full-graph-create.ts'
-import { planFullGraph, refuseL7Policies } from './full-graph-plan.ts'
+import { planFullGraph } from './full-graph-plan.ts'
 import { GRAPH_LISTENER_FIELDS, GRAPH_POOL_FIELDS } from './full-graph-schema.ts'
 import { renderFullLoadBalancer } from './full-graph-view.ts'
 import { renderLoadBalancer } from './load-balancer-view.ts'
@@ -80,6 +82,8 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
   const poolRepository = new PoolRepository(db, deps.clock)
   const monitorRepository = new HealthMonitorRepository(db, deps.clock)
   const memberRepository = new MemberRepository(db, deps.clock)
+  const l7policyRepository = new L7PolicyRepository(db, deps.clock)
+  const l7ruleRepository = new L7RuleRepository(db, deps.clock)
 
   /** The LB of a path id, 404 when unknown or DELETED (spec/api-v2.md §8.4). */
   async function find(id: string): Promise<LoadBalancer> {
@@ -95,17 +99,19 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
   /** A created LB with its whole graph, from a fresh read (spec/api-v2.md §8.3 response). */
   async function renderedGraph(id: string, graph: CreatedGraph) {
     const poolIds = graph.pools.map((p) => p.id)
-    const [lb, listeners, pools, monitors, members] = await Promise.all([
+    const [lb, listeners, pools, monitors, members, l7policies, l7rules] = await Promise.all([
       find(id),
       listenerRepository.getMany(graph.listenerIds),
       poolRepository.getMany(poolIds),
       monitorRepository.getMany(graph.pools.flatMap((p) => p.healthmonitorId ?? [])),
       memberRepository.getMany(graph.pools.flatMap((p) => p.memberIds)),
+      l7policyRepository.getMany(graph.l7policyIds),
+      l7ruleRepository.getMany(graph.l7ruleIds),
     ])
     const poolById = new Map(pools.map((p) => [p.id, p]))
     const monitorById = new Map(monitors.map((m) => [m.id, m]))
     const memberById = new Map(members.map((m) => [m.id, m]))
-    return renderFullLoadBalancer(lb, listeners, graph.pools.flatMap((created) => {
+    return renderFullLoadBalancer(lb, { listeners, l7policies, l7rules }, graph.pools.flatMap((created) => {
       const pool = poolById.get(created.id)
       if (!pool) return []
       return [{
@@ -119,7 +125,6 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
   for (const path of lbaasPaths('/loadbalancers')) {
     app.post(path, async (req, reply) => {
       const body = parseBody(req.body, CREATE)
-      refuseL7Policies(body.listeners ?? [])
       const context = deps.context(req)
       const projectId = body.tenant_id ?? body.project_id ?? context.projectId
       if (!projectId) {
@@ -159,7 +164,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       const driver = deps.providers.load(provider)
 
       const id = newId()
-      let graph: CreatedGraph = { listenerIds: [], pools: [] }
+      let graph: CreatedGraph = { listenerIds: [], pools: [], l7policyIds: [], l7ruleIds: [] }
       await db.transaction(async (trx) => {
         const port = await bindVip(placement, { id, project_id: projectId }, deps.ports, trx)
         const extra = []

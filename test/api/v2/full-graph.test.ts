@@ -230,7 +230,7 @@ test('each naming rule of the full graph answers its validation failure, and not
   assert.deepEqual(await api.counts(), before)
 })
 
-test('nested bodies are type-checked like the standalone creates, unknown keys naming their dotted path; L7 policies are 501', async (t) => {
+test('nested bodies are type-checked like the standalone creates, unknown keys naming their dotted path', async (t) => {
   const api = await startApi(t)
   const before = await api.counts()
   const pool = (extra: Json = {}): Json => ({ name: 'p', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', ...extra })
@@ -249,7 +249,14 @@ test('nested bodies are type-checked like the standalone creates, unknown keys n
     [{ listeners: [listener({ protocol_port: 0 })] }, 400, "Invalid input for field/attribute protocol_port. Value: '0'. Value should be greater or equal to 1"],
     [{ pools: [pool({ lb_algorithm: 'FASTEST' })] }, 400,
       "Invalid input for field/attribute lb_algorithm. Value: 'FASTEST'. Value should be one of: ROUND_ROBIN, LEAST_CONNECTIONS, SOURCE_IP, SOURCE_IP_PORT"],
-    [{ listeners: [listener({ l7policies: [{ action: 'REJECT' }] })] }, 501, 'Creating L7 policies is not available in this release.'],
+    [{ listeners: [listener({ l7policies: [{ action: 'REJECT', redirect_pool_id: DEFAULT_SUBNET_ID }] })] }, 400,
+      'Unknown attribute for argument load_balancer.loadbalancer.listeners.l7policies: redirect_pool_id'],
+    [{ listeners: [listener({ l7policies: [{ action: 'REJECT', rules: [{ type: 'PATH', value: '/' }] }] })] }, 400,
+      "Invalid input for field/attribute compare_type. Value: 'None'. Mandatory field missing."],
+    [{ listeners: [listener({ l7policies: [{ action: 'REJECT', rules: [{ type: 'PATH', compare_type: 'EQUAL_TO', value: '/', project_id: 'x' }] }] })] }, 400,
+      'Unknown attribute for argument load_balancer.loadbalancer.listeners.l7policies.rules: project_id'],
+    [{ listeners: [listener({ l7policies: [{ action: 'REJECT', redirect_pool: pool({ listener_id: DEFAULT_SUBNET_ID }) }] })] }, 400,
+      'Unknown attribute for argument load_balancer.loadbalancer.listeners.l7policies.redirect_pool: listener_id'],
   ]
   for (const [body, status, faultstring] of cases) {
     assert.deepEqual(fault(await post(api, body)), { status, faultstring }, JSON.stringify(body))
