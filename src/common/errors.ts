@@ -34,6 +34,15 @@ export class ServiceUnavailable extends OctaviaError {
   readonly kind = 'unavailable'
 }
 
+/** Creating more objects of a kind would go over the project's quota (spec/api-v2.md §14.3). */
+export class QuotaExceeded extends OctaviaError {
+  readonly kind = 'quota'
+  /** @param label the kind as Octavia names it in this message: `Load Balancer`, `Health Monitor`, `L7 Rule`, ... */
+  constructor(label: string) {
+    super(`Quota has been met for resources: ${label}`)
+  }
+}
+
 /** The object or its load balancer is in a state that forbids the change (PENDING_*, ERROR). */
 export class Immutable extends OctaviaError {
   readonly kind = 'immutable'

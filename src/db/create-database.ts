@@ -70,6 +70,11 @@ function createDialect(options: DatabaseOptions, log: Logger | undefined): Diale
           // UTC for server-side defaults; strict mode so a too-long value fails as on PostgreSQL.
           await connection.executeQuery(CompiledQuery.raw(
             "set time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"))
+          // READ COMMITTED, PostgreSQL's default: a read made after taking a row lock sees what the
+          // lock's previous holder committed. Under InnoDB's REPEATABLE READ it would see the
+          // snapshot of the transaction's first read, so e.g. a quota count taken under the
+          // project's lock could miss objects created meanwhile (spec/api-v2.md §14.3).
+          await connection.executeQuery(CompiledQuery.raw('set session transaction isolation level read committed'))
         },
       })
     case 'postgresql':

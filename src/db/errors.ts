@@ -3,7 +3,7 @@
 
 export const DATABASE_ERROR_KINDS = [
   'unavailable', 'busy', 'duplicate', 'reference-missing', 'still-referenced',
-  'migration', 'invalid-address', 'address-exhausted', 'quota-exceeded',
+  'migration', 'invalid-address', 'address-exhausted',
 ] as const
 export type DatabaseErrorKind = (typeof DATABASE_ERROR_KINDS)[number]
 
@@ -81,13 +81,5 @@ export class AddressExhausted extends DatabaseError {
   readonly kind = 'address-exhausted'
   constructor(readonly subnet_id: string) {
     super(`no free address left in subnet ${subnet_id}`)
-  }
-}
-
-/** Creating `count` more objects of `resource` would go over the project's limit. */
-export class QuotaExceeded extends DatabaseError {
-  readonly kind = 'quota-exceeded'
-  constructor(readonly project_id: string, readonly resource: string, readonly limit: number, readonly in_use: number) {
-    super(`quota has been met for resource ${resource} of project ${project_id} (limit ${limit}, in use ${in_use})`)
   }
 }

@@ -10,6 +10,7 @@ import { StatusTreeRepository } from '../../db/repositories/status-tree-reposito
 import { NetworkInventory } from '../../drivers/network/network-inventory.ts'
 import { ProviderRegistry } from '../../drivers/provider/provider-registry.ts'
 import { noauthAccess, unenforcedQuotas, type Access, type QuotaGate } from '../access/access.ts'
+import { EnforcedQuotaGate } from '../access/enforced-quota-gate.ts'
 import { noauthContext, type RequestContext } from '../request-context.ts'
 
 /** What the v2 resource routes work with; built once per API process. */
@@ -46,6 +47,8 @@ export function createApiDeps(config: OctaviaConfig, db: Database, clock: Clock,
     providers: new ProviderRegistry(config.api_settings.enabled_provider_drivers, config.api_settings.default_provider_driver),
     context: (req) => noauthContext(req, config.identity.default_project_id),
     access: noauthAccess,
-    quotas: unenforcedQuotas,
+    // spec/api-v2.md §14.3: quotas are checked under every identity engine but noauth
+    // (identity.engine and api_settings.auth_strategy are one option).
+    quotas: config.identity.engine === 'noauth' ? unenforcedQuotas : new EnforcedQuotaGate(db, config.quotas),
   }
 }

@@ -1,9 +1,11 @@
 import type { Selectable } from 'kysely'
 import type { Database, Executor, Transaction } from '../database.ts'
-import { QuotaExceeded } from '../errors.ts'
 import type { QuotasTable, Schema } from '../schema.ts'
 
-/** Quota kinds by column name (API: loadbalancer = load_balancer, healthmonitor = health_monitor). */
+/**
+ * Quota kinds by column name (API: loadbalancer = load_balancer, healthmonitor = health_monitor).
+ * Each is also the name of the table holding the objects it limits.
+ */
 export const QUOTA_RESOURCES = ['load_balancer', 'listener', 'pool', 'health_monitor', 'member', 'l7policy', 'l7rule'] as const
 export type QuotaResource = (typeof QUOTA_RESOURCES)[number]
 
@@ -11,13 +13,11 @@ export type QuotaResource = (typeof QUOTA_RESOURCES)[number]
 export type QuotaLimits = Record<QuotaResource, number | null>
 export type Quota = Selectable<QuotasTable>
 
-type InUseColumn = `in_use_${QuotaResource}`
-const inUse = (resource: QuotaResource): InUseColumn => `in_use_${resource}`
-
 /**
- * Per-project quota records: limits and in-use counters. Checks and counter changes happen
- * under a row lock on the project's record, so concurrent creates in one project cannot
- * both slip under the limit (spec/api-v2.md §14.3).
+ * Per-project quota records (the limits; the in_use_* columns are not used: usage is counted
+ * from the objects themselves, see countInUse). A create locks its project's record for the rest
+ * of its transaction, so concurrent creates in one project cannot both slip under the limit
+ * (spec/api-v2.md §14.3).
  */
 export class QuotaRepository {
   constructor(private readonly db: Database) {}
@@ -47,9 +47,11 @@ export class QuotaRepository {
 
   /** Resets every limit to the default; false when the project has no record. */
   async reset(projectId: string, executor: Executor = this.db.kysely): Promise<boolean> {
+    // Counted by match, not by change: MySQL reports 0 changed rows for a record already all-default.
+    if (!await this.get(projectId, executor)) return false
     const nulls = Object.fromEntries(QUOTA_RESOURCES.map((r) => [r, null]))
-    const { numUpdatedRows } = await executor.updateTable('quotas').set(nulls).where('project_id', '=', projectId).executeTakeFirst()
-    return numUpdatedRows > 0n
+    await executor.updateTable('quotas').set(nulls).where('project_id', '=', projectId).execute()
+    return true
   }
 
   /**
@@ -64,24 +66,18 @@ export class QuotaRepository {
   }
 
   /**
-   * Counts `count` more objects of `resource` against the project's limit (the stored one,
-   * else `defaultLimit`; -1 = unlimited), or throws QuotaExceeded and changes nothing.
+   * The project's objects of one kind that count against its quota: every row not DELETED,
+   * PENDING_DELETE included, until the worker has really removed it (spec/api-v2.md §14.3).
+   * Read under lockForUpdate, this sees every object committed by the project's earlier creates
+   * (MySQL sessions run READ COMMITTED, as PostgreSQL does by default; see create-database.ts).
    */
-  async reserve(trx: Transaction<Schema>, projectId: string, resource: QuotaResource, count: number, defaultLimit: number): Promise<Quota> {
-    const quota = await this.lockForUpdate(trx, projectId)
-    const limit = quota[resource] ?? defaultLimit
-    const used = quota[inUse(resource)]
-    if (limit !== -1 && used + count > limit) throw new QuotaExceeded(projectId, resource, limit, used)
-    await trx.updateTable('quotas').set({ [inUse(resource)]: used + count }).where('project_id', '=', projectId).execute()
-    return { ...quota, [inUse(resource)]: used + count }
-  }
-
-  /** Gives back `count` objects once they are really deleted; never below zero. */
-  async release(projectId: string, resource: QuotaResource, count: number, executor: Executor = this.db.kysely): Promise<void> {
-    const column = inUse(resource)
-    await executor.updateTable('quotas')
-      .set((eb) => ({ [column]: eb.case().when(column, '>', count).then(eb(column, '-', count)).else(0).end() }))
-      .where('project_id', '=', projectId).execute()
+  async countInUse(projectId: string, resource: QuotaResource, executor: Executor = this.db.kysely): Promise<number> {
+    const row = await executor.selectFrom(resource)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('project_id', '=', projectId)
+      .where('provisioning_status', '<>', 'DELETED')
+      .executeTakeFirstOrThrow()
+    return Number(row.n)
   }
 
   async #ensure(executor: Executor, projectId: string): Promise<void> {
