@@ -10,9 +10,12 @@ const DECLARED: ReadonlyArray<{ method: string; suffix: string; names: readonly 
   { method: 'PUT', suffix: '/members', names: ['additive_only'] },
 ]
 
-/** Whether a GET route is one that treats query parameters as filters or `fields` (not stats or status). */
+/**
+ * Whether a GET route is one that treats query parameters as filters or `fields` (not stats,
+ * status, nor quota show and quota default, which take none).
+ */
 function isPlainGet(url: string): boolean {
-  return !/\/(stats|status|statuses)$/.test(url)
+  return !/\/(stats|status|statuses)$/.test(url) && !/\/quotas\/:project_id(\/default)?$/.test(url)
 }
 
 function declaredFor(req: FastifyRequest, url: string): readonly string[] {

@@ -38,10 +38,11 @@ export interface Access {
 /**
  * Quota enforcement (spec/api-v2.md §14.3), called inside the create transaction that inserts
  * the objects, so concurrent creates cannot both slip under a limit. Under noauth it counts
- * nothing and refuses nothing.
+ * nothing and refuses nothing. `projectId` is the owner (a child's is its load balancer's); an
+ * enforcing gate refuses a null one with 400, as upstream's quota check does.
  */
 export interface QuotaGate {
-  consume(trx: Transaction<Schema>, req: FastifyRequest, projectId: string, resource: QuotaResource, count?: number): Promise<void>
+  consume(trx: Transaction<Schema>, req: FastifyRequest, projectId: string | null, resource: QuotaResource, count?: number): Promise<void>
 }
 
 /** noauth (rbac.md §6): every caller is admin; lists are global; quotas are not enforced. */

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { QuotaExceeded, ServiceUnavailable } from '../../common/errors.ts'
+import { InvalidInput, QuotaExceeded, ServiceUnavailable } from '../../common/errors.ts'
 import type { QuotasConfig } from '../../config/schema.ts'
 import type { Database, Transaction } from '../../db/database.ts'
 import { DatabaseBusy } from '../../db/errors.ts'
@@ -17,6 +17,8 @@ export const QUOTA_LABELS: Record<QuotaResource, string> = {
   l7policy: 'L7 Policy',
   l7rule: 'L7 Rule',
 }
+
+const MISSING_PROJECT = 'Validation failure: Missing project ID in request where one is required. An administrator should check the keystone settings in the Octavia configuration.'
 
 /** The deployment default of one kind (`[quotas] default_<kind>_quota`; -1 = unlimited). */
 export function defaultQuota(config: QuotasConfig, resource: QuotaResource): number {
@@ -37,9 +39,11 @@ export class EnforcedQuotaGate implements QuotaGate {
     this.#quotas = new QuotaRepository(db)
   }
 
-  async consume(trx: Transaction<Schema>, _req: FastifyRequest, projectId: string, resource: QuotaResource, count = 1): Promise<void> {
+  async consume(trx: Transaction<Schema>, _req: FastifyRequest, projectId: string | null, resource: QuotaResource, count = 1): Promise<void> {
     // Nothing to create (a member batch that shrinks the pool) checks nothing.
     if (count <= 0) return
+    // Only rows written outside the API lack an owner; upstream's quota check refuses them so.
+    if (!projectId) throw new InvalidInput(MISSING_PROJECT)
     let quota
     try {
       quota = await this.#quotas.lockForUpdate(trx, projectId)

@@ -8,6 +8,7 @@ import { registerListenerRoutes } from './listeners.ts'
 import { registerLoadBalancerRoutes } from './load-balancers.ts'
 import { registerMemberRoutes } from './members.ts'
 import { registerPoolRoutes } from './pools.ts'
+import { registerQuotaRoutes } from './quotas.ts'
 
 /** Every Octavia v2 resource module, in registration order. */
 export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => void> = [
@@ -19,4 +20,5 @@ export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => v
   registerAmphoraRoutes,
   registerL7PolicyRoutes,
   registerL7RuleRoutes,
+  registerQuotaRoutes,
 ]
