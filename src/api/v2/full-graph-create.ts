@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify'
 import { newId } from '../../common/ids.ts'
 import type { Transaction } from '../../db/database.ts'
 import { HealthMonitorRepository } from '../../db/repositories/health-monitor-repository.ts'
@@ -37,11 +38,13 @@ export interface CreatedGraph {
  * then each listener (§9.3, default pool and duplicate ports included) followed by its L7
  * policies (§13.2–§13.4, positions as if created one by one) and their rules (§13.6, at most
  * 50), then what the provider would refuse (§7). Everything is PENDING_CREATE / OFFLINE; members
- * are OFFLINE when their pool has a monitor, else NO_MONITOR (§6.2). L7 policies and rules are
- * not counted against quotas here (§14.3).
+ * are OFFLINE when their pool has a monitor, else NO_MONITOR (§6.2). Quotas are checked for the
+ * pools as a batch, each monitor, the members of each pool as a batch and the listeners as a
+ * batch, each before the checks of what it counts; L7 policies and rules are not counted here
+ * (§14.3).
  */
-export async function createFullGraph(deps: ApiDeps, trx: Transaction<Schema>, lb: LoadBalancer, plan: GraphPlan,
-  driver: ProviderDriver): Promise<CreatedGraph> {
+export async function createFullGraph(deps: ApiDeps, req: FastifyRequest, trx: Transaction<Schema>, lb: LoadBalancer,
+  plan: GraphPlan, driver: ProviderDriver): Promise<CreatedGraph> {
   const settings = deps.config.api_settings
   const listeners = new ListenerRepository(deps.db, deps.clock)
   const pools = new PoolRepository(deps.db, deps.clock)
@@ -50,9 +53,10 @@ export async function createFullGraph(deps: ApiDeps, trx: Transaction<Schema>, l
   const created: CreatedGraph = { listenerIds: [], pools: [], l7policyIds: [], l7ruleIds: [] }
   const poolIds = new Map<string, string>()
   const memberAddresses = new Map<string, string[]>()
-  // Quotas (pools, monitors, members, listeners) are not enforced under noauth (spec/api-v2.md
-  // §14.3), our only identity engine yet.
+  const consume = (resource: 'pool' | 'health_monitor' | 'member' | 'listener', count: number) =>
+    deps.quotas.consume(trx, req, lb.project_id, resource, count)
 
+  await consume('pool', plan.pools.length)
   for (const definition of plan.pools) {
     checkSessionPersistence(definition.protocol, definition.session_persistence, 'create')
     const tls = poolTls(definition, settings)
@@ -64,15 +68,17 @@ export async function createFullGraph(deps: ApiDeps, trx: Transaction<Schema>, l
     let healthmonitorId: string | null = null
     const monitor = definition.healthmonitor
     if (monitor) {
+      await consume('health_monitor', 1)
       checkNewHealthMonitorType(settings, definition.protocol, monitor.type, monitor.delay)
       healthmonitorId = newId()
       await monitors.create({ ...newHealthMonitorValues(monitor), id: healthmonitorId, project_id: lb.project_id, pool_id: pool.id }, trx)
     }
 
     const memberIds: string[] = []
+    await consume('member', definition.members?.length ?? 0)
     for (const member of definition.members ?? []) {
       checkNotReserved(member.address, deps.config.networking.reserved_ips)
-      await checkSriov(deps.catalog, lb, member.request_sriov === true)
+      await checkSriov(deps.catalog, lb, member.request_sriov === true, trx)
       const id = newId()
       await insertMember(members, trx, { ...newMemberFields(member, { id: pool.id, healthmonitor_id: healthmonitorId }, lb), id })
       memberIds.push(id)
@@ -106,6 +112,7 @@ export async function createFullGraph(deps: ApiDeps, trx: Transaction<Schema>, l
     }
   }
 
+  await consume('listener', plan.listeners.length)
   for (const { listener, defaultPool, l7policies } of plan.listeners) {
     // A named default pool replaces any default_pool_id sent along, as upstream does.
     const defaultPoolId = defaultPool === null ? listener.default_pool_id : poolIds.get(defaultPool)

@@ -55,9 +55,9 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
       const { pool, lb } = await loadParent(body.pool_id)
       checkNewHealthMonitorType(settings, pool.protocol, body.type, body.delay)
       deps.providers.load(lb.provider)
-      // Quotas are not enforced under noauth (spec/api-v2.md §14.3), our only identity engine yet.
       const id = newId()
       await db.transaction(async (trx) => {
+        await deps.quotas.consume(trx, req, lb.project_id, 'health_monitor')
         const locked = await lockPoolForChild(deps, trx, pool.id)
         const values = newHealthMonitorValues(body)
         if (locked.healthmonitor_id) throw new Conflict('This pool already has a health monitor')

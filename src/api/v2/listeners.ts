@@ -61,6 +61,7 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { id } = values
       const { protocol } = body
       await db.transaction(async (trx) => {
+        await deps.quotas.consume(trx, req, lb.project_id, 'listener')
         if (values.default_pool_id) await checkDefaultPool(listeners, trx, lb.id, values.default_pool_id, protocol)
         // spec/api-v2.md §9.3: a busy load balancer is reported before the remaining 400s.
         await lockLoadBalancerForChild(deps, trx, lb.id)

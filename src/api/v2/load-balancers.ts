@@ -166,6 +166,8 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       const id = newId()
       let graph: CreatedGraph = { listenerIds: [], pools: [], l7policyIds: [], l7ruleIds: [] }
       await db.transaction(async (trx) => {
+        // spec/api-v2.md §8.2 step 7: before the VIP is taken.
+        await deps.quotas.consume(trx, req, projectId, 'load_balancer')
         const port = await bindVip(placement, { id, project_id: projectId }, deps.ports, trx)
         const extra = []
         for (const a of additionalSubnets) {
@@ -181,7 +183,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
           tags: body.tags ?? [],
         }, trx)
         // spec/api-v2.md §8.2 step 12: the graph's own checks come after the VIP's.
-        graph = await createFullGraph(deps, trx, lb, planFullGraph(body.listeners ?? [], body.pools ?? []), driver)
+        graph = await createFullGraph(deps, req, trx, lb, planFullGraph(body.listeners ?? [], body.pools ?? []), driver)
         await jobs.enqueue(trx, { kind: 'loadbalancer.create', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
       })
       // Rendered before the worker is told, so the answer shows the statuses this call wrote.

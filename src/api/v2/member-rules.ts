@@ -43,10 +43,13 @@ export function checkNotReserved(address: string, reservedIps: readonly string[]
   }
 }
 
-/** spec/api-v2.md §11.1 request_sriov: only with a flavor that allows SR-IOV member ports. */
-export async function checkSriov(catalog: CatalogRepository, lb: LoadBalancer, requested: boolean): Promise<void> {
+/**
+ * spec/api-v2.md §11.1 request_sriov: only with a flavor that allows SR-IOV member ports. Inside a
+ * transaction pass it as `executor` (on SQLite the transaction holds the only connection).
+ */
+export async function checkSriov(catalog: CatalogRepository, lb: LoadBalancer, requested: boolean, executor?: Executor): Promise<void> {
   if (!requested) return
-  const flavor = lb.flavor_id ? await catalog.flavor(lb.flavor_id) : undefined
+  const flavor = lb.flavor_id ? await catalog.flavor(lb.flavor_id, executor) : undefined
   if (flavor?.data.allow_member_sriov !== true) throw new InvalidInput('The load balancer flavor does not allow SR-IOV member ports.')
 }
 

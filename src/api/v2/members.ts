@@ -90,10 +90,10 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
       checkNotReserved(body.address, reservedIps)
       checkSubnet(body.subnet_id)
       const { lb, driver } = await loadParent(poolId)
-      // Quotas are not enforced under noauth (spec/api-v2.md §14.3), our only identity engine yet.
-      await checkSriov(deps.catalog, lb, body.request_sriov === true)
       const id = newId()
       await db.transaction(async (trx) => {
+        await deps.quotas.consume(trx, req, lb.project_id, 'member')
+        await checkSriov(deps.catalog, lb, body.request_sriov === true, trx)
         const pool = await lockPoolForChild(deps, trx, poolId)
         await insertMember(members, trx, { ...newMemberFields(body, pool, lb), id })
         checkAddressFamilies(driver, lb, pool, [body.address])
@@ -121,9 +121,11 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
           const pool = await lockPoolForChild(deps, trx, poolId)
           const plan = planBatch(await members.listByPool(poolId, trx), items, additiveOnly, (address) => checkNotReserved(address, reservedIps))
           if (plan.created.length + plan.updated.length + plan.deleted.length === 0) throw new NothingToChange()
+          // spec/api-v2.md §11.4 step 5: only the net growth counts (nothing is deleted when additive).
+          await deps.quotas.consume(trx, req, lb.project_id, 'member', plan.created.length - plan.deleted.length)
           // Upstream checks only new members' subnets; an updated one naming an unknown subnet is as wrong.
           for (const subnetId of new Set([...plan.created, ...plan.updated.map((u) => u.item)].map((i) => i.subnet_id))) checkSubnet(subnetId)
-          for (const item of plan.created) await checkSriov(deps.catalog, lb, item.request_sriov === true)
+          for (const item of plan.created) await checkSriov(deps.catalog, lb, item.request_sriov === true, trx)
           for (const member of plan.deleted) await members.setProvisioningStatus(member.id, 'PENDING_DELETE', {}, trx)
           for (const { member, item } of plan.updated) {
             await members.update(member.id, batchChanges(item), trx)

@@ -85,14 +85,15 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (listener) checkListenerProtocol(listener, body.protocol)
       checkSessionPersistence(body.protocol, body.session_persistence, 'create')
       const driver = deps.providers.load(lb.provider)
-      // Quotas are not enforced under noauth (spec/api-v2.md §14.3), our only identity engine yet.
 
       const tls = poolTls(body, settings)
       const values = newPoolValues(body, tls, lb)
       const { id } = values
       const loadBalancerId = lb.id
+      const projectId = lb.project_id
 
       await db.transaction(async (trx) => {
+        await deps.quotas.consume(trx, req, projectId, 'pool')
         if (listener) {
           const current = await pools.listener(listener.id, trx)
           if (current?.default_pool_id) throw new Conflict('This listener already has a default pool')
