@@ -69,7 +69,7 @@ export function registerL7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const driver = deps.providers.load(lb.provider)
       const id = newId()
       await db.transaction(async (trx) => {
-        await deps.quotas.consume(trx, req, lb.project_id ?? '', 'l7policy', 1)
+        await deps.quotas.consume(trx, req, lb.project_id, 'l7policy', 1)
         const redirect = normaliseRedirect(createRedirect(body))
         await lockListenerForChild(deps, trx, listener)
         await checkOwnPool(trx, redirect, lb)

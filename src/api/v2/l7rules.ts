@@ -75,7 +75,7 @@ export function registerL7RuleRoutes(app: FastifyInstance, deps: ApiDeps): void 
       deps.providers.load(lb.provider)
       const id = newId()
       await db.transaction(async (trx) => {
-        await deps.quotas.consume(trx, req, lb.project_id ?? '', 'l7rule', 1)
+        await deps.quotas.consume(trx, req, lb.project_id, 'l7rule', 1)
         await lockL7PolicyForChild(deps, trx, policyId)
         await rules.create({ ...newL7RuleValues(body, policyId, lb.project_id), id }, trx)
         await enqueueChildJob(deps, trx, {

@@ -70,9 +70,11 @@ test('listeners carry L7 policies with rules: created in the LB\'s transaction, 
   assert.deepEqual([api_.listener_id, api_.provisioning_status, api_.operating_status, api_.project_id], [listener!.id, 'PENDING_CREATE', 'OFFLINE', lb.project_id])
   assert.deepEqual([prefix.action, prefix.redirect_prefix, prefix.redirect_http_code, prefix.rules], ['REDIRECT_PREFIX', 'https://example.com', 302, []])
   assert.deepEqual([deny.admin_state_up, static_.tags], [false, ['s']])
-  assert.deepEqual(api_.rules.map((r) => [r.type, r.key, r.value, r.invert, r.provisioning_status, r.operating_status, r.tags]), [
-    ['PATH', null, '/api', false, 'PENDING_CREATE', 'OFFLINE', []],
+  // Rules made in the same millisecond list in id order, so compare them sorted.
+  const byType = (rules: Json[]) => [...rules].sort((a, b) => String(a.type).localeCompare(String(b.type)))
+  assert.deepEqual(byType(api_.rules).map((r) => [r.type, r.key, r.value, r.invert, r.provisioning_status, r.operating_status, r.tags]), [
     ['HEADER', 'X-Api', '1', true, 'PENDING_CREATE', 'OFFLINE', ['r']],
+    ['PATH', null, '/api', false, 'PENDING_CREATE', 'OFFLINE', []],
   ])
   assert.deepEqual(Object.keys(api_.rules[0]!).sort(), [
     'admin_state_up', 'compare_type', 'created_at', 'id', 'invert', 'key', 'operating_status', 'project_id', 'provisioning_status', 'tags',

@@ -1,5 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { EnforcedQuotaGate } from '../../../src/api/access/enforced-quota-gate.ts'
 import { DEFAULT_SUBNET_ID } from '../../../src/config/defaults.ts'
 import type { Executor } from '../../../src/db/database.ts'
 import { L7PolicyRepository } from '../../../src/db/repositories/l7policy-repository.ts'
@@ -459,4 +460,29 @@ test('list: project scope, filters, tags, sorting, paging and fields', async (t)
     { status: 400, faultstring: 'One or more arguments are either duplicate or invalid' })
   assert.deepEqual(fault(await s.api.app.inject({ method: 'GET', url: `${POLICIES}?sort=bogus` })),
     { status: 400, faultstring: "Supplied sort key 'bogus' is not valid." })
+})
+
+test('quotas (§14.3): policy and rule creates are refused at their limits before other checks and write nothing; the full graph does not count them', async (t) => {
+  const s = await setup(t)
+  s.api.deps.quotas = new EnforcedQuotaGate(s.api.deps.db, s.api.deps.config.quotas)
+  const policy = String((await createActive(s)).id)
+  assert.equal((await s.api.app.inject({ method: 'PUT', url: '/v2/lbaas/quotas/owner', payload: { quota: { l7policy: 1, l7rule: 0 } } })).statusCode, 202)
+  const before = await s.api.counts()
+  const refused = (label: string) => ({ status: 403, faultstring: `Quota has been met for resources: ${label}` })
+  // The quota is checked before the redirect normalisation (spec/api-v2.md §13.4).
+  assert.deepEqual(fault(await post(s, { listener_id: s.listenerId, action: 'REDIRECT_TO_URL' })), refused('L7 Policy'))
+  const rule = { rule: { type: 'PATH', compare_type: 'STARTS_WITH', value: '/' } }
+  assert.deepEqual(fault(await s.api.app.inject({ method: 'POST', url: `${POLICIES}/${policy}/rules`, payload: rule })), refused('L7 Rule'))
+  assert.deepEqual(await s.api.counts(), before)
+  assert.deepEqual([await statusOf(s.db, 'load_balancer', s.lbId), await statusOf(s.db, 'l7policy', policy)], ['ACTIVE', 'ACTIVE'])
+
+  const graph = await s.api.app.inject({
+    method: 'POST', url: LBS, headers: { 'x-project-id': 'owner' }, payload: {
+      loadbalancer: {
+        vip_subnet_id: DEFAULT_SUBNET_ID,
+        listeners: [{ protocol: 'HTTP', protocol_port: 80, l7policies: [{ action: 'REJECT', rules: [{ type: 'PATH', compare_type: 'EQUAL_TO', value: '/' }] }] }],
+      },
+    },
+  })
+  assert.equal(graph.statusCode, 201, graph.body)
 })
