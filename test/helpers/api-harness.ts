@@ -1,6 +1,7 @@
 import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { createApi } from '../../src/api/create-api.ts'
+import { registerKeystoneRoutes } from '../../src/api/keystone/keystone-routes.ts'
 import { registerNeutronRoutes } from '../../src/api/neutron/neutron-routes.ts'
 import { createApiDeps, type ApiDeps } from '../../src/api/v2/api-deps.ts'
 import { V2_ROUTES } from '../../src/api/v2/routes.ts'
@@ -40,7 +41,7 @@ export async function startApi(t: TestContext, options: { engine?: DatabaseEngin
   const app = createApi({
     log, registry: createMetricsRegistry(),
     healthcheck: { enabled: true, refreshIntervalSeconds: 1, probe: () => db.ping() },
-    routes: [(a) => registerNeutronRoutes(a, deps), ...V2_ROUTES.map((register) => (a: FastifyInstance) => register(a, deps))],
+    routes: [(a) => registerNeutronRoutes(a, deps), registerKeystoneRoutes, ...V2_ROUTES.map((register) => (a: FastifyInstance) => register(a, deps))],
   })
   t.after(async () => {
     await app.close()

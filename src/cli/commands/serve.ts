@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import type { FastifyInstance } from 'fastify'
 import { createApi } from '../../api/create-api.ts'
+import { registerKeystoneRoutes } from '../../api/keystone/keystone-routes.ts'
 import { registerNeutronRoutes } from '../../api/neutron/neutron-routes.ts'
 import { createApiDeps } from '../../api/v2/api-deps.ts'
 import { V2_ROUTES } from '../../api/v2/routes.ts'
@@ -77,6 +78,7 @@ export async function startApiService(config: OctaviaConfig, db: Database, log: 
     registry,
     routes: [
       (api) => registerNeutronRoutes(api, deps),
+      registerKeystoneRoutes,
       ...V2_ROUTES.map((register) => (api: FastifyInstance) => register(api, deps)),
     ],
     healthcheck: {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import type { FastifyRequest } from 'fastify'
 import { sql } from 'kysely'
 import { EnforcedQuotaGate } from '../../../src/api/access/enforced-quota-gate.ts'
-import { QuotaExceeded, ServiceUnavailable } from '../../../src/common/errors.ts'
+import { InvalidInput, QuotaExceeded, ServiceUnavailable } from '../../../src/common/errors.ts'
 import { loadConfig } from '../../../src/config/load-config.ts'
 import { LoadBalancerRepository } from '../../../src/db/repositories/load-balancer-repository.ts'
 import { QuotaRepository } from '../../../src/db/repositories/quota-repository.ts'
@@ -68,6 +68,14 @@ for (const engine of ENGINES) {
       await assert.rejects(createPools('p-del'), isQuota('Pool'))
       await db.kysely.updateTable('pool').set({ provisioning_status: 'DELETED' }).where('project_id', '=', 'p-del').execute()
       await createPools('p-del')
+    })
+
+    await t.test('an object without an owner project is refused with 400, as upstream\'s quota check does', async () => {
+      const missing = 'Validation failure: Missing project ID in request where one is required. An administrator should check the keystone settings in the Octavia configuration.'
+      for (const projectId of [null, '']) {
+        await assert.rejects(db.transaction((trx) => gate.consume(trx, req, projectId, 'pool', 1)),
+          (err: unknown) => err instanceof InvalidInput && err.message === missing)
+      }
     })
 
     await t.test('concurrent creates at the limit never exceed it', async () => {
