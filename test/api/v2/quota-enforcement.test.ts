@@ -126,6 +126,12 @@ test('each create is refused with 403 at its kind\'s limit and writes nothing; d
   await created(api, '/v2/lbaas/listeners', { listener: { loadbalancer_id: lbId, protocol: 'TCP', protocol_port: 90 } })
   await settle(api, lbId)
   assert.deepEqual(await Promise.all((['load_balancer', 'listener', 'pool', 'health_monitor', 'member'] as const).map((k) => live(api, k, 'owner'))), [1, 1, 2, 1, 2])
+
+  // A cascade delete frees every place once the worker is done (the LB row stays, DELETED).
+  assert.equal((await inject(api, 'DELETE', `${lbUrl}?cascade=true`)).statusCode, 204)
+  await api.until(lbUrl, (_b, status) => status === 404)
+  assert.deepEqual(await Promise.all((['load_balancer', 'listener', 'pool', 'health_monitor', 'member'] as const).map((k) => live(api, k, 'owner'))), [0, 0, 0, 0, 0])
+  await createLb(api, 'owner')
 })
 
 test('the full-graph create counts pools, each monitor, each pool\'s members and the listeners; over any limit nothing is created', async (t) => {
