@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import type { CliContext } from './cli-context.ts'
+import { registerAgentCommand } from './commands/agent.ts'
 import { registerConfigCommands } from './commands/config.ts'
 import { registerDbCommands } from './commands/db.ts'
 import { registerNetworkCommands } from './commands/network.ts'
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   registerServeCommands(program, cli)
   registerPendingServices(program, cli)
+  registerAgentCommand(program, cli)
   registerDbCommands(program, cli)
   registerConfigCommands(program, cli)
   registerNetworkCommands(program, cli)

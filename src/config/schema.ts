@@ -195,8 +195,8 @@ export const haproxyAmphora = struct({
     .default('{{ project_id }} {{ lb_id }} %f %ci %cp %t %{+Q}r %ST %B %U %[ssl_c_verify] %{+Q}[ssl_c_s_dn] %b %s %Tt %tsc'),
   /** Same option as agent.bind.address (ALIASES). Deviation: Octavia's '::' fails where IPv6 is off, and a fresh machine should expose nothing. */
   bind_host: ip().default('127.0.0.1'),
-  /** Same option as agent.bind.port (ALIASES). */
-  bind_port: port().default(9443),
+  /** Same option as agent.bind.port (ALIASES); 0 = a free port (tests). */
+  bind_port: listenPort().default(9443),
   lb_network_interface: str({ nonEmpty: true }).default('o-hm0'),
   haproxy_cmd: str({ nonEmpty: true }).default('/usr/sbin/haproxy'),
   /** Deprecated and unused, accepted for old pillars. */
@@ -494,7 +494,7 @@ export const manager = struct({
 
 export const agent = struct({
   /** Same as haproxy_amphora.bind_host/bind_port (ALIASES): the agent's mTLS REST API. */
-  bind: struct({ address: ip().default('127.0.0.1'), port: port().default(9443) }),
+  bind: struct({ address: ip().default('127.0.0.1'), port: listenPort().default(9443) }),
   /** This host's id among the agents (an amphora's compute_id names it). */
   name: str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, expected: 'a host name (letters, digits, ".", "_", "-")' })
     .computed(({ hostname }) => hostname),

@@ -8,7 +8,6 @@ const PENDING = [
   { name: 'worker', what: 'the controller worker (runs provisioning flows from the queue)' },
   { name: 'health-manager', what: 'the health manager (receives amphora heartbeats, fails amphorae over)' },
   { name: 'housekeeping', what: 'housekeeping (spare amphorae, database clean-up, certificate rotation)' },
-  { name: 'agent', what: 'the host agent (runs HAProxy amphorae on this host)' },
 ] as const
 
 export function registerPendingServices(program: Command, cli: CliContext): void {

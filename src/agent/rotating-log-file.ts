@@ -1,0 +1,66 @@
+import { appendFile, mkdir, rename, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
+
+export interface RotationOptions {
+  /** Rotate once the file reaches this many bytes. */
+  max_bytes: number
+  /** Rotated files kept: name.1 (newest) … name.N. */
+  keep: number
+}
+
+/**
+ * An append-only log file written in batches (one write per flush, not per line) and rotated
+ * by size: name → name.1 → … → name.N, the oldest dropped.
+ */
+export class RotatingLogFile {
+  #pending: Buffer[] = []
+  #pendingBytes = 0
+  #size: number | null = null
+  #writing: Promise<void> = Promise.resolve()
+
+  constructor(readonly path: string, private readonly rotation: RotationOptions) {}
+
+  /** Queues one line (without its newline). */
+  append(line: Buffer): void {
+    this.#pending.push(line, NEWLINE)
+    this.#pendingBytes += line.length + 1
+  }
+
+  get pendingBytes(): number {
+    return this.#pendingBytes
+  }
+
+  /** Writes what is queued; flushes run one after another. */
+  flush(): Promise<void> {
+    if (this.#pendingBytes === 0) return this.#writing
+    const chunk = Buffer.concat(this.#pending, this.#pendingBytes)
+    this.#pending = []
+    this.#pendingBytes = 0
+    this.#writing = this.#writing.then(() => this.#write(chunk))
+    return this.#writing
+  }
+
+  async #write(chunk: Buffer): Promise<void> {
+    if (this.#size === null) {
+      await mkdir(dirname(this.path), { recursive: true })
+      this.#size = await stat(this.path).then((s) => s.size, () => 0)
+    }
+    if (this.#size > 0 && this.#size + chunk.length > this.rotation.max_bytes) await this.#rotate()
+    await appendFile(this.path, chunk)
+    this.#size += chunk.length
+  }
+
+  async #rotate(): Promise<void> {
+    for (let i = this.rotation.keep - 1; i >= 1; i--) {
+      await rename(`${this.path}.${i}`, `${this.path}.${i + 1}`).catch(ignoreMissing)
+    }
+    await rename(this.path, `${this.path}.1`).catch(ignoreMissing)
+    this.#size = 0
+  }
+}
+
+const NEWLINE = Buffer.from('\n')
+
+function ignoreMissing(err: NodeJS.ErrnoException): void {
+  if (err.code !== 'ENOENT') throw err
+}

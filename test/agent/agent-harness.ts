@@ -1,0 +1,139 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { createServer as createHttpServer, get as httpGet, type Server } from 'node:http'
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { AgentClient } from '../../src/amphora/agent-client.ts'
+import { LocalCertificateAuthority } from '../../src/drivers/certificates/local-certificate-authority.ts'
+import { systemClock } from '../../src/common/clock.ts'
+import { scratchDir, startOctavia, type RunningService } from '../helpers/run-octavia.ts'
+
+export const AGENT_NAME = 'agent-test'
+
+export interface TestAgent {
+  cwd: string
+  service: RunningService
+  port: number
+}
+
+/** Starts `octavia agent` on a free port in `cwd` (a scratch directory by default). */
+export async function startTestAgent(t: TestContext, cwd = scratchDir(t)): Promise<TestAgent> {
+  const service = startOctavia(t, ['--set', 'octavia.agent.bind.port=0', '--set', `octavia.agent.name=${AGENT_NAME}`, 'agent'], { cwd })
+  const line = await service.waitForLog((l) => l.msg === 'agent listening')
+  return { cwd, service, port: line.port as number }
+}
+
+/** A controller-side client with a certificate from the CA the agent generated under cwd/var/certs. */
+export async function controllerClient(t: TestContext, agent: TestAgent, tls?: { key: string; cert: string; ca: string }): Promise<AgentClient> {
+  const material = tls ?? await clientCertificate(agent.cwd)
+  const client = new AgentClient({
+    address: '127.0.0.1', port: agent.port, name: AGENT_NAME, tls: material,
+    max_retries: 1, retry_interval: 0, conn_timeout: 10, read_timeout: 30,
+  })
+  t.after(() => client.close())
+  return client
+}
+
+export async function clientCertificate(cwd: string): Promise<{ key: string; cert: string; ca: string }> {
+  const ca = await LocalCertificateAuthority.open({
+    dir: join(cwd, 'var/certs'), ca_certificate: null, ca_private_key: null, ca_private_key_passphrase: null,
+    signing_digest: 'sha256', cert_validity_time: 3600, clock: systemClock,
+  })
+  const issued = await ca.issueClientCertificate({ common_name: 'octavia-controller' })
+  return { key: issued.private_key, cert: issued.certificate, ca: ca.ca_certificate }
+}
+
+/**
+ * After the test, stops every haproxy the agent started under cwd (by the pids in their pid
+ * files), whatever state the test left them in.
+ */
+export function cleanupAmphorae(t: TestContext, cwd: string): void {
+  t.after(async () => {
+    const root = join(cwd, 'var/agent/amphorae')
+    let names: string[]
+    try {
+      names = readdirSync(root)
+    } catch {
+      return // the agent never created an amphora
+    }
+    for (const name of names) {
+      let pid: number
+      try {
+        pid = Number(readFileSync(join(root, name, 'haproxy.pid'), 'utf8').trim())
+      } catch {
+        continue // never started
+      }
+      killQuietly(pid, 'SIGTERM')
+      for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(20)
+      killQuietly(pid, 'SIGKILL')
+    }
+  })
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // Already gone.
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/** An HTTP backend on `address` answering its own name; closed after the test. */
+export async function httpBackend(t: TestContext, address: string, name: string): Promise<{ port: number; server: Server }> {
+  const server = createHttpServer((req, res) => {
+    req.resume()
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(name)
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((resolve) => server.listen(0, address, resolve))
+  t.after(() => new Promise<void>((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  }))
+  return { port: (server.address() as AddressInfo).port, server }
+}
+
+/** A TCP echo backend on `address`; closed after the test. */
+export async function echoBackend(t: TestContext, address: string): Promise<number> {
+  const sockets = new Set<Socket>()
+  const server = createTcpServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.pipe(socket)
+  })
+  await new Promise<void>((resolve) => server.listen(0, address, resolve))
+  t.after(() => new Promise<void>((resolve) => {
+    for (const s of sockets) s.destroy()
+    server.close(() => resolve())
+  }))
+  return (server.address() as AddressInfo).port
+}
+
+/** A loopback VIP and port nobody else is likely to use: 127.64.x.y (the embedded subnet), port 20000-39999. */
+export function freeVip(): { address: string; port: number } {
+  const octet = () => 1 + Math.floor(Math.random() * 250)
+  return { address: `127.64.${octet()}.${octet()}`, port: 20000 + Math.floor(Math.random() * 20000) }
+}
+
+/** GET over a new connection; resolves with the body, or rejects. */
+export function get(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve(body))
+      res.on('error', reject)
+    }).on('error', reject)
+  })
+}
