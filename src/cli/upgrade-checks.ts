@@ -1,4 +1,8 @@
 import { access, constants } from 'node:fs/promises'
+import { keystoneUrl } from '../api/access/keystone-identity.ts'
+import { KeystoneUnavailable } from '../api/access/keystone-request.ts'
+import { KeystoneServiceToken } from '../api/access/keystone-service-token.ts'
+import { systemClock } from '../common/clock.ts'
 import { ConfigError } from '../config/config-error.ts'
 import { loadConfig } from '../config/load-config.ts'
 import type { OctaviaConfig } from '../config/schema.ts'
@@ -27,7 +31,7 @@ export async function runUpgradeChecks(options: GlobalOptions): Promise<CheckRes
     if (!(err instanceof ConfigError)) throw err
     return [{ name: 'Configuration', code: 'Failure', details: err.message }]
   }
-  results.push(checkIdentity(config))
+  results.push(await checkIdentity(config))
   results.push(...(await checkDatabase(config)))
   results.push(await checkQueue(config))
   results.push(await checkCertificates(config))
@@ -38,9 +42,10 @@ function describeSources(config: OctaviaConfig): string {
   return config.sources.length === 0 ? 'embedded defaults' : `loaded ${config.sources.join(', ')}`
 }
 
-function checkIdentity(config: OctaviaConfig): CheckResult {
+async function checkIdentity(config: OctaviaConfig): Promise<CheckResult> {
   const name = 'Identity'
   const engine = config.identity.engine
+  if (engine === 'keystone') return checkKeystone(config)
   if (engine !== 'noauth') {
     return { name, code: 'Failure', details: `identity engine ${engine} is not available in this release; services refuse to start with it` }
   }
@@ -49,6 +54,23 @@ function checkIdentity(config: OctaviaConfig): CheckResult {
     return { name, code: 'Warning', details: `noauth on ${address}: anyone who can reach the API is an administrator` }
   }
   return { name, code: 'Success', details: 'noauth: every caller is an administrator (embedded default, API on loopback)' }
+}
+
+/** The API's service user can log in to Keystone (what every token validation needs first). */
+async function checkKeystone(config: OctaviaConfig): Promise<CheckResult> {
+  const name = 'Identity'
+  const { host, port, user, password, tenant } = config.identity
+  const url = keystoneUrl(host ?? '127.0.0.1', port)
+  const serviceToken = new KeystoneServiceToken({
+    url, credentials: { user, password: password ?? '', project: tenant },
+    clock: systemClock, log: createLogger({ level: 'silent' }), fetch: globalThis.fetch, timeoutMs: 5000,
+  })
+  try {
+    await serviceToken.get()
+    return { name, code: 'Success', details: `keystone ${url}: service user ${user} authenticated in project ${tenant}` }
+  } catch (err) {
+    return { name, code: 'Failure', details: `keystone ${url}: ${err instanceof KeystoneUnavailable ? err.reason : String(err)}` }
+  }
 }
 
 async function checkDatabase(config: OctaviaConfig): Promise<CheckResult[]> {

@@ -115,12 +115,13 @@ test('upgrade check: an invalid configuration is the only result, a failure (exi
   assert.match(res.stdout, /spare_amphora_pool_size/)
 })
 
-test('upgrade check: keystone identity is reported as unavailable in this release', async (t) => {
+test('upgrade check: a Keystone nobody answers at is a failure naming the address', async (t) => {
   const cwd = scratchDir(t)
   const res = await runOctavia([
-    '--set', 'octavia.identity.engine=keystone', '--set', 'octavia.identity.host=127.0.0.1', '--set', 'octavia.identity.password=pw',
-    'status', 'upgrade', 'check',
+    '--set', 'octavia.identity.engine=keystone', '--set', 'octavia.identity.host=127.0.0.1', '--set', 'octavia.identity.port=9',
+    '--set', 'octavia.identity.password=pw', 'status', 'upgrade', 'check',
   ], { cwd })
   assert.equal(new Map(results(res.stdout)).get('Identity'), 'Failure')
+  assert.match(res.stdout, /http:\/\/127\.0\.0\.1:9.*unreachable/)
   assert.equal(res.code, 2)
 })

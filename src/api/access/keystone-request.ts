@@ -7,6 +7,16 @@ export const KEYSTONE_UNAVAILABLE = 'The Keystone service is temporarily unavail
 export type Fetch = typeof globalThis.fetch
 
 /**
+ * Keystone cannot be used right now (503 to the caller, with keystonemiddleware's message);
+ * `reason` says why, for operators (logs, `octavia status upgrade check`).
+ */
+export class KeystoneUnavailable extends ServiceUnavailable {
+  constructor(readonly reason: string) {
+    super(KEYSTONE_UNAVAILABLE)
+  }
+}
+
+/**
  * One HTTP call to Keystone. A refused connection, a reset or a timeout becomes ServiceUnavailable
  * (503), never a 500: the caller may retry once Keystone is back.
  */
@@ -15,7 +25,8 @@ export async function keystoneRequest(fetchFn: Fetch, url: string, init: Request
     return await fetchFn(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
   } catch (err) {
     log.warn({ err, url }, 'keystone unreachable')
-    throw new ServiceUnavailable(KEYSTONE_UNAVAILABLE)
+    const cause = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)
+    throw new KeystoneUnavailable(`${url.split('?')[0]} unreachable: ${cause}`)
   }
 }
 

@@ -1,7 +1,6 @@
 import type { Clock } from '../../common/clock.ts'
-import { ServiceUnavailable } from '../../common/errors.ts'
 import type { Logger } from '../../common/logger.ts'
-import { jsonBody, KEYSTONE_UNAVAILABLE, keystoneRequest, type Fetch } from './keystone-request.ts'
+import { jsonBody, keystoneRequest, KeystoneUnavailable, type Fetch } from './keystone-request.ts'
 
 /** The pillar's service user (spec/pillars.md identity.user/password/tenant), all in the Default domain. */
 export interface ServiceCredentials {
@@ -90,13 +89,13 @@ export class KeystoneServiceToken {
     if (res.status !== 201) {
       // 401: wrong user, password or project in the pillar; a person must act.
       log.error({ status: res.status, user: credentials.user, project: credentials.project }, 'keystone refused the service credentials')
-      throw new ServiceUnavailable(KEYSTONE_UNAVAILABLE)
+      throw new KeystoneUnavailable(`Keystone answered ${res.status} to the password authentication of user ${credentials.user} in project ${credentials.project}`)
     }
     const token = res.headers.get('x-subject-token')
     const expiresAt = Date.parse(String((answer as { token?: { expires_at?: unknown } } | null)?.token?.expires_at))
     if (!token || Number.isNaN(expiresAt)) {
       log.error({ status: res.status }, 'keystone issued a service token without X-Subject-Token or expires_at')
-      throw new ServiceUnavailable(KEYSTONE_UNAVAILABLE)
+      throw new KeystoneUnavailable('Keystone issued a service token without X-Subject-Token or expires_at')
     }
     const issuedAt = clock.now().getTime()
     const held = { token, expiresAt, renewAt: expiresAt - Math.min(RENEW_BEFORE_MS, (expiresAt - issuedAt) / 2) }
