@@ -10,17 +10,19 @@ import type { ApiDeps } from './api-deps.ts'
 
 /**
  * A collection GET of one resource (spec/api-v2.md §5): parse the query, page the ids with one
- * SELECT, load those objects in a fixed number of queries, render them and keep the fields asked
+ * SELECT, load those objects (by their key) in a fixed number of queries, render them and keep the fields asked
  * for. noauth: every caller is an administrator, so lists span every project (rbac.md §6);
  * `where` narrows a nested list to its parent.
  */
 export async function listObjects<T extends TableName, J extends TableName, O>(
   req: FastifyRequest, deps: ApiDeps, spec: ListSpec<T, J>,
-  load: (ids: string[]) => Promise<O[]>, render: (object: O) => object, where?: RunListOptions<T>['where'],
+  load: (keys: string[]) => Promise<O[]>, render: (object: O) => object, where?: RunListOptions<T>['where'],
 ): Promise<Record<string, unknown>> {
   // A generic spec is not assignable to the engine's widened parameter type; the value is the same.
   const query = parseListQuery(rawQuery(req), spec as unknown as ListSpec, deps.config.api_settings)
   const page = await runList(deps.db, spec, query, { baseUrl: listBaseUrl(req), ...(where ? { where } : {}) })
-  const objects = await load(page.rows.map((row) => (row as { id: string }).id))
+  // The key column is `id`, except for availability zones (`name`).
+  const keyName = spec.key.slice(spec.key.indexOf('.') + 1)
+  const objects = await load(page.rows.map((row) => String((row as Record<string, unknown>)[keyName])))
   return listResponse(spec, selectFields(objects.map(render), query.fields), page.links)
 }

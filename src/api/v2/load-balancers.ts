@@ -24,6 +24,7 @@ import { planFullGraph } from './full-graph-plan.ts'
 import { GRAPH_LISTENER_FIELDS, GRAPH_POOL_FIELDS } from './full-graph-schema.ts'
 import { renderFullLoadBalancer } from './full-graph-view.ts'
 import { renderLoadBalancer } from './load-balancer-view.ts'
+import { resolveProvider } from './load-balancer-provider.ts'
 import { lbaasPaths } from './paths.ts'
 
 const LABEL = 'Load Balancer'
@@ -143,25 +144,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
         return { subnet, address: a.ip_address ?? null }
       })
 
-      let provider = body.provider ?? null
-      let topology = deps.config.controller_worker.loadbalancer_topology as string
-      if (body.flavor_id) {
-        const flavor = await deps.catalog.flavor(body.flavor_id)
-        if (!flavor) throw validation('Invalid flavor_id.')
-        if (!flavor.enabled) throw new InvalidInput(`The selected flavor is not allowed in this deployment: ${body.flavor_id}`)
-        if (provider !== null && provider !== flavor.provider_name) {
-          throw new InvalidInput(`Flavor '${body.flavor_id}' is not compatible with provider '${provider}'`)
-        }
-        provider = flavor.provider_name
-        if (typeof flavor.data.loadbalancer_topology === 'string') topology = flavor.data.loadbalancer_topology
-      }
-      if (body.availability_zone) {
-        const zone = await deps.catalog.availabilityZone(body.availability_zone)
-        if (!zone) throw validation('Invalid availability zone.')
-        if (!zone.enabled) throw new InvalidInput(`The selected availability_zone is not allowed in this deployment: ${body.availability_zone}`)
-      }
-      provider ??= deps.providers.defaultName
-      const driver = deps.providers.load(provider)
+      const { provider, driver, topology, vnicType } = await resolveProvider(deps, body, placement.subnet.network_id)
 
       const id = newId()
       let graph: CreatedGraph = { listenerIds: [], pools: [], l7policyIds: [], l7ruleIds: [] }
@@ -178,7 +161,10 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
           id, project_id: projectId, name: body.name ?? null, description: body.description ?? null,
           enabled: enabledOnCreate(body.admin_state_up),
           provider, topology, flavor_id: body.flavor_id ?? null, availability_zone: body.availability_zone ?? null,
-          vip: { ip_address: port.ip_address, port_id: port.id, subnet_id: placement.subnet.id, network_id: placement.subnet.network_id, octavia_owned: placement.port === null },
+          vip: {
+            ip_address: port.ip_address, port_id: port.id, subnet_id: placement.subnet.id, network_id: placement.subnet.network_id,
+            octavia_owned: placement.port === null, vnic_type: vnicType,
+          },
           additional_vips: extra,
           tags: body.tags ?? [],
         }, trx)
