@@ -55,6 +55,7 @@ export async function createFullGraph(deps: ApiDeps, req: FastifyRequest, trx: T
   const memberAddresses = new Map<string, string[]>()
   const consume = (resource: 'pool' | 'health_monitor' | 'member' | 'listener', count: number) =>
     deps.quotas.consume(trx, req, lb.project_id, resource, count)
+  const monitorTypes: string[] = []
 
   await consume('pool', plan.pools.length)
   for (const definition of plan.pools) {
@@ -71,7 +72,9 @@ export async function createFullGraph(deps: ApiDeps, req: FastifyRequest, trx: T
       await consume('health_monitor', 1)
       checkNewHealthMonitorType(settings, definition.protocol, monitor.type, monitor.delay)
       healthmonitorId = newId()
-      await monitors.create({ ...newHealthMonitorValues(monitor), id: healthmonitorId, project_id: lb.project_id, pool_id: pool.id }, trx)
+      const values = newHealthMonitorValues(monitor)
+      await monitors.create({ ...values, id: healthmonitorId, project_id: lb.project_id, pool_id: pool.id }, trx)
+      monitorTypes.push(values.type)
     }
 
     const memberIds: string[] = []
@@ -125,10 +128,13 @@ export async function createFullGraph(deps: ApiDeps, req: FastifyRequest, trx: T
     await createPolicies(values, l7policies)
   }
 
-  // What the provider's create would refuse for these pools, as their standalone creates do (spec/api-v2.md §7).
+  // What the provider's create would refuse in this graph, as the standalone creates do (spec/api-v2.md §7).
+  for (const { listener } of plan.listeners) driver.checkListenerProtocol(listener.protocol)
   for (const pool of await pools.getMany(created.pools.map((p) => p.id), trx)) {
+    driver.checkPoolProtocol(pool.protocol)
     driver.checkPoolAlgorithm(pool.lb_algorithm)
     checkAddressFamilies(driver, lb, pool, memberAddresses.get(pool.id) ?? [])
   }
+  for (const type of monitorTypes) driver.checkHealthMonitorType(type)
   return created
 }

@@ -54,7 +54,7 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
       const body = parseBody(req.body, CREATE)
       const { pool, lb } = await loadParent(body.pool_id)
       checkNewHealthMonitorType(settings, pool.protocol, body.type, body.delay)
-      deps.providers.load(lb.provider)
+      const driver = deps.providers.load(lb.provider)
       const id = newId()
       await db.transaction(async (trx) => {
         await deps.quotas.consume(trx, req, lb.project_id, 'health_monitor')
@@ -68,6 +68,7 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
           if (err instanceof DuplicateEntry) throw new Conflict('This pool already has a health monitor')
           throw err
         }
+        driver.checkHealthMonitorType(values.type)
         await enqueueChildJob(deps, trx, { kind: 'healthmonitor.create', target_type: 'healthmonitor', target_id: id, load_balancer_id: lb.id, payload: { pool_id: pool.id } })
       })
       // Rendered before the worker is told, so the answer shows the statuses this call wrote.

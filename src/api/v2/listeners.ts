@@ -56,7 +56,7 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
         }
       }
       const lb = await findLoadBalancer(body.loadbalancer_id)
-      deps.providers.load(lb.provider)
+      const driver = deps.providers.load(lb.provider)
       const values = newListenerValues(body, lb, deps.config)
       const { id } = values
       const { protocol } = body
@@ -67,6 +67,7 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
         await lockLoadBalancerForChild(deps, trx, lb.id)
         await checkNewListener(listeners, trx, lb, values, protocol, deps.config.api_settings)
         await listeners.create(values, trx)
+        driver.checkListenerProtocol(protocol)
         await enqueueChildJob(deps, trx, { kind: 'listener.create', target_type: 'listener', target_id: id, load_balancer_id: lb.id })
       })
       deps.notifyWorker()

@@ -170,6 +170,8 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
         }, trx)
         // spec/api-v2.md §8.2 step 12: the graph's own checks come after the VIP's.
         graph = await createFullGraph(deps, req, trx, lb, planFullGraph(body.listeners ?? [], body.pools ?? []), driver)
+        // The provider's create comes last (spec/api-v2.md §6.6 step 5), with the topology the LB got.
+        driver.checkTopology(topology)
         await jobs.enqueue(trx, { kind: 'loadbalancer.create', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
       })
       // Rendered before the worker is told, so the answer shows the statuses this call wrote.

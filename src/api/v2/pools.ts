@@ -104,6 +104,7 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
         await pools.create(values, trx)
         // Upstream's wording for a listener of another load balancer (spec/api-v2.md §18).
         if (listener && !(await pools.setDefaultPoolOf(listener.id, loadBalancerId, id, trx))) throw new NotFound(LABEL, id)
+        driver.checkPoolProtocol(body.protocol)
         driver.checkPoolAlgorithm(body.lb_algorithm)
         await enqueueChildJob(deps, trx, { kind: 'pool.create', target_type: 'pool', target_id: id, load_balancer_id: loadBalancerId })
       })

@@ -8,6 +8,10 @@ import type { ProviderDriver } from './provider-driver.ts'
 export const noopProvider: ProviderDriver = {
   driver: 'noop_driver',
   checkPoolAlgorithm: () => {},
+  checkTopology: () => {},
+  checkListenerProtocol: () => {},
+  checkPoolProtocol: () => {},
+  checkHealthMonitorType: () => {},
   flavorCapabilities: () => NOOP_FLAVOR_CAPABILITIES,
   availabilityZoneCapabilities: () => NOOP_AVAILABILITY_ZONE_CAPABILITIES,
   validateFlavor: () => {},

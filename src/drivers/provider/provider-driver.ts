@@ -12,6 +12,18 @@ export interface ProviderDriver {
   readonly driver: string
   /** Throws ProviderError (501) for a pool algorithm the driver cannot serve. */
   checkPoolAlgorithm(algorithm: string): void
+  /**
+   * Throws ProviderError (501) for a load balancer topology (SINGLE, ACTIVE_STANDBY) it cannot
+   * build. Called on load balancer create with the topology the LB gets: its flavor's
+   * `loadbalancer_topology`, else `controller_worker.loadbalancer_topology`.
+   */
+  checkTopology(topology: string): void
+  /** Throws ProviderError (501) for a listener protocol it cannot serve (listener and full-graph creates). */
+  checkListenerProtocol(protocol: string): void
+  /** Throws ProviderError (501) for a pool protocol it cannot serve (pool and full-graph creates). */
+  checkPoolProtocol(protocol: string): void
+  /** Throws ProviderError (501) for a health monitor type it cannot run (monitor and full-graph creates). */
+  checkHealthMonitorType(type: string): void
   /** The flavor metadata keys it understands (spec/api-v2.md §16.1); ProviderError 501 when it has none. */
   flavorCapabilities(): readonly ProviderCapability[]
   /** The availability zone metadata keys it understands; ProviderError 501 when it has none. */

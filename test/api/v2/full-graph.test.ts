@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DEFAULT_SUBNET_ID } from '../../../src/config/defaults.ts'
 import { startApi, type ApiHarness } from '../../helpers/api-harness.ts'
+import { NOOP_DEFAULT_PROVIDER } from '../../helpers/noop-provider.ts'
 
 // The single-call ("full graph") load balancer create of spec/api-v2.md §8.3.
 
@@ -164,7 +165,7 @@ test('cloud-provider-openstack\'s single POST: 201 with the whole graph fully re
 })
 
 test('pools by name: a listener\'s default_pool naming a top-level pool uses it; an inline definition becomes a pool of the LB', async (t) => {
-  const api = await startApi(t)
+  const api = await startApi(t, { sets: NOOP_DEFAULT_PROVIDER })
   const lb = await createGraph(api, {
     pools: [
       { name: 'shared', protocol: 'HTTP', lb_algorithm: 'LEAST_CONNECTIONS', members: [{ address: '192.0.2.10', protocol_port: 8080 }] },

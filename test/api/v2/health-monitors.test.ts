@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { DEFAULT_SUBNET_ID } from '../../../src/config/defaults.ts'
 import type { Executor } from '../../../src/db/database.ts'
 import { startApi, type ApiHarness } from '../../helpers/api-harness.ts'
+import { NOOP_DEFAULT_PROVIDER } from '../../helpers/noop-provider.ts'
 import { seedHealthMonitor, seedListener, seedMember, seedPool } from '../../helpers/db-seed.ts'
 
 const LBS = '/v2/lbaas/loadbalancers'
@@ -103,7 +104,7 @@ test('a disabled monitor ends OFFLINE; non-HTTP types have no HTTP fields; every
 })
 
 test('type / pool-protocol matrix of spec §12.2, with its exact messages', async (t) => {
-  const s = await setup(t)
+  const s = await setup(t, { sets: NOOP_DEFAULT_PROVIDER })
   const types = ['HTTP', 'HTTPS', 'PING', 'TCP', 'TLS-HELLO', 'UDP-CONNECT', 'SCTP']
   const udpTypes = ['UDP-CONNECT', 'SCTP', 'TCP', 'HTTP']
   for (const protocol of ['HTTP', 'HTTPS', 'TCP', 'PROXY', 'PROXYV2', 'UDP', 'SCTP']) {
@@ -124,7 +125,7 @@ test('type / pool-protocol matrix of spec §12.2, with its exact messages', asyn
 })
 
 test('UDP-CONNECT delay minimum from api_settings (equal is fine, negative disables it) and the PING switch', async (t) => {
-  const s = await setup(t, { protocol: 'UDP', sets: ['octavia.api_settings.allow_ping_health_monitors=false'] })
+  const s = await setup(t, { protocol: 'UDP', sets: [...NOOP_DEFAULT_PROVIDER, 'octavia.api_settings.allow_ping_health_monitors=false'] })
   const http = await seedPool(s.db, s.lbId)
   const before = await s.api.counts()
   assert.deepEqual(fault(await post(s, { pool_id: s.poolId, type: 'UDP-CONNECT', delay: 2, timeout: 1, max_retries: 2 })),
@@ -137,7 +138,7 @@ test('UDP-CONNECT delay minimum from api_settings (equal is fine, negative disab
   assert.deepEqual(fault(await s.api.app.inject({ method: 'PUT', url, payload: { healthmonitor: { delay: 1 } } })),
     { status: 400, faultstring: 'Validation failure: The request delay value 1 should be larger than 3 for UDP-CONNECT health monitor type.' })
 
-  const unlimited = await setup(t, { protocol: 'UDP', sets: ['octavia.api_settings.udp_connect_min_interval_health_monitor=-1'] })
+  const unlimited = await setup(t, { protocol: 'UDP', sets: [...NOOP_DEFAULT_PROVIDER, 'octavia.api_settings.udp_connect_min_interval_health_monitor=-1'] })
   await createActive(unlimited, { type: 'UDP-CONNECT', delay: 0 })
 })
 

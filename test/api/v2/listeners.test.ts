@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DEFAULT_SUBNET_ID } from '../../../src/config/defaults.ts'
 import { startApi, type ApiHarness } from '../../helpers/api-harness.ts'
+import { NOOP_DEFAULT_PROVIDER } from '../../helpers/noop-provider.ts'
 import { seedL7Policy, seedL7Rule, seedPool } from '../../helpers/db-seed.ts'
 
 const LBS = '/v2/lbaas/loadbalancers'
@@ -114,7 +115,7 @@ test('lifecycle: create PENDING_CREATE → ACTIVE (LB too), update stores values
 })
 
 test('defaults on create, from the configuration; TERMINATED_HTTPS gets the TLS defaults; null on update takes the update defaults', async (t) => {
-  const api = await startApi(t, { sets: ['octavia.haproxy_amphora.timeout_client_data=1234', 'octavia.haproxy_amphora.timeout_tcp_inspect=7'] })
+  const api = await startApi(t, { sets: [...NOOP_DEFAULT_PROVIDER, 'octavia.haproxy_amphora.timeout_client_data=1234', 'octavia.haproxy_amphora.timeout_tcp_inspect=7'] })
   const lbId = String((await activeLoadBalancer(api)).id)
   const tcp = await activeListener(api, { loadbalancer_id: lbId, protocol: 'TCP', protocol_port: 22 })
   assert.deepEqual({ ...tcp, id: undefined, created_at: undefined, updated_at: undefined, project_id: undefined, tenant_id: undefined }, {
@@ -276,7 +277,7 @@ test('a busy load balancer: POST reports 409 before its 400s, PUT reports 400s f
 })
 
 test('ports: one listener per port and L4 protocol — the TCP family shares ports, UDP and SCTP coexist with TCP:80', async (t) => {
-  const api = await startApi(t)
+  const api = await startApi(t, { sets: NOOP_DEFAULT_PROVIDER })
   const lbId = String((await activeLoadBalancer(api)).id)
   await activeListener(api, { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 })
   const before = await api.counts()
@@ -301,7 +302,7 @@ test('ports: one listener per port and L4 protocol — the TCP family shares por
 })
 
 test('update: every validation of §9.4 answers 400 against the stored protocol and writes nothing', async (t) => {
-  const api = await startApi(t)
+  const api = await startApi(t, { sets: NOOP_DEFAULT_PROVIDER })
   const lb = await activeLoadBalancer(api)
   const lbId = String(lb.id)
   const udpPool = await seedPool(api.deps.db.kysely, lbId, { protocol: 'UDP' })
@@ -363,7 +364,7 @@ test('update: every validation of §9.4 answers 400 against the stored protocol 
 })
 
 test('deployment switches: TLS-terminated and PROMETHEUS listeners, prohibited ciphers, minimum TLS version', async (t) => {
-  const noTls = await startApi(t, { sets: ['octavia.api_settings.allow_tls_terminated_listeners=false'] })
+  const noTls = await startApi(t, { sets: [...NOOP_DEFAULT_PROVIDER, 'octavia.api_settings.allow_tls_terminated_listeners=false'] })
   const noTlsLb = String((await activeLoadBalancer(noTls)).id)
   let before = await noTls.counts()
   for (const [body, value] of [
@@ -382,7 +383,7 @@ test('deployment switches: TLS-terminated and PROMETHEUS listeners, prohibited c
     { status: 400, faultstring: 'The selected protocol is not allowed in this deployment: PROMETHEUS' })
 
   const strict = await startApi(t, {
-    sets: ['octavia.api_settings.tls_cipher_prohibit_list=RC4-MD5:DES-CBC3-SHA', 'octavia.api_settings.minimum_tls_version=TLSv1.2'],
+    sets: [...NOOP_DEFAULT_PROVIDER, 'octavia.api_settings.tls_cipher_prohibit_list=RC4-MD5:DES-CBC3-SHA', 'octavia.api_settings.minimum_tls_version=TLSv1.2'],
   })
   const lbId = String((await activeLoadBalancer(strict)).id)
   const listener = await activeListener(strict, { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80 })
@@ -421,7 +422,7 @@ test('delete takes the L7 policies, rules and tags, keeps the default pool; the 
 })
 
 test('list: filters, tags, sorting, pagination links, fields; show with fields; stats', async (t) => {
-  const api = await startApi(t)
+  const api = await startApi(t, { sets: NOOP_DEFAULT_PROVIDER })
   const lbId = String((await activeLoadBalancer(api)).id)
   const a = await activeListener(api, { loadbalancer_id: lbId, protocol: 'HTTP', protocol_port: 80, name: 'a', tags: ['web', 'blue'] })
   const b = await activeListener(api, { loadbalancer_id: lbId, protocol: 'TCP', protocol_port: 81, name: 'b', tags: ['web'] })

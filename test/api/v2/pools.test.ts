@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { DEFAULT_SUBNET_ID } from '../../../src/config/defaults.ts'
 import { PoolRepository } from '../../../src/db/repositories/pool-repository.ts'
 import { seedHealthMonitor, seedL7Policy, seedListener, seedMember } from '../../helpers/db-seed.ts'
+import { NOOP_DEFAULT_PROVIDER } from '../../helpers/noop-provider.ts'
 import { startApi, type ApiHarness } from '../../helpers/api-harness.ts'
 
 const LBS = '/v2/lbaas/loadbalancers'
@@ -243,7 +244,7 @@ test('configured cipher prohibit list and minimum TLS version', async (t) => {
 })
 
 test('session persistence on create: the type/protocol/cookie_name matrix of §10.2', async (t) => {
-  const api = await startApi(t)
+  const api = await startApi(t, { sets: NOOP_DEFAULT_PROVIDER })
   const lbId = await activeLoadBalancer(api)
   const accepted: Array<[string, Json, Json]> = [
     ['HTTP', { type: 'SOURCE_IP' }, { type: 'SOURCE_IP', cookie_name: null, persistence_timeout: null, persistence_granularity: null }],
@@ -288,7 +289,7 @@ test('session persistence on create: the type/protocol/cookie_name matrix of §1
 })
 
 test('update: session persistence replace/keep type/remove, TLS defaults on null, CA/CRL coherence, 400s before the status test', async (t) => {
-  const api = await startApi(t)
+  const api = await startApi(t, { sets: NOOP_DEFAULT_PROVIDER })
   const lbId = await activeLoadBalancer(api)
   const http = await activePool(api, lbId, { session_persistence: { type: 'APP_COOKIE', cookie_name: 'a' }, tags: ['keep'] })
   const id = String(http.id)

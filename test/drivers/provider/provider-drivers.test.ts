@@ -38,6 +38,33 @@ for (const driver of DRIVERS) {
   })
 }
 
+for (const driver of DRIVERS) {
+  test(`${driver.driver}: serves the SINGLE topology and the HTTP/TCP family's listeners, pools and monitors`, () => {
+    driver.checkTopology('SINGLE')
+    for (const protocol of ['HTTP', 'HTTPS', 'TCP', 'PROMETHEUS']) driver.checkListenerProtocol(protocol)
+    for (const protocol of ['HTTP', 'HTTPS', 'TCP', 'PROXY', 'PROXYV2']) driver.checkPoolProtocol(protocol)
+    for (const type of ['HTTP', 'HTTPS', 'PING', 'TCP', 'TLS-HELLO']) driver.checkHealthMonitorType(type)
+  })
+}
+
+test('amphora: 501 naming each option its data plane cannot build yet; noop accepts them all', () => {
+  const prefix = "Provider 'amphora' does not support a requested option: Amphora provider does not support "
+  const cases: Array<[(driver: ProviderDriver) => void, string]> = [
+    [(d) => d.checkTopology('ACTIVE_STANDBY'), 'the ACTIVE_STANDBY loadbalancer_topology yet.'],
+    [(d) => d.checkListenerProtocol('TERMINATED_HTTPS'), 'TERMINATED_HTTPS listeners yet.'],
+    [(d) => d.checkListenerProtocol('UDP'), 'UDP listeners yet.'],
+    [(d) => d.checkListenerProtocol('SCTP'), 'SCTP listeners yet.'],
+    [(d) => d.checkPoolProtocol('UDP'), 'UDP pools yet.'],
+    [(d) => d.checkPoolProtocol('SCTP'), 'SCTP pools yet.'],
+    [(d) => d.checkHealthMonitorType('UDP-CONNECT'), 'UDP-CONNECT health monitors yet.'],
+    [(d) => d.checkHealthMonitorType('SCTP'), 'SCTP health monitors yet.'],
+  ]
+  for (const [check, message] of cases) {
+    assert.deepEqual(refusal(() => check(amphoraProvider)), { status: 501, message: prefix + message })
+    check(noopProvider)
+  }
+})
+
 test('amphora: its capability lists, in the order and words of spec/api-v2.md §7', () => {
   assert.deepEqual(amphoraProvider.flavorCapabilities().map((c) => c.name),
     ['loadbalancer_topology', 'compute_flavor', 'amp_image_tag', 'sriov_vip', 'allow_member_sriov'])
