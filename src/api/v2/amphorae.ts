@@ -12,8 +12,8 @@ import { octaviaPaths } from './paths.ts'
 
 const LABEL = 'Amphora'
 
-/** Statuses an amphora may be deleted from: a spare (READY) or a broken one (ERROR). */
-const DELETABLE = ['READY', 'ERROR'] as const
+/** spec/api-v2.md §15: only a broken (ERROR) amphora may be deleted; spares belong to housekeeping. */
+const DELETABLE = ['ERROR'] as const
 
 type IdParams = { Params: { id: string } }
 
