@@ -1,0 +1,89 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { deflateSync, inflateSync } from 'node:zlib'
+import { MalformedHeartbeat, parseHeartbeatDocument, type HeartbeatDocument } from './heartbeat-document.ts'
+
+// Octavia's heartbeat datagram (spec/heartbeat.md §2): zlib(JSON) followed by the HMAC-SHA256 of
+// the compressed bytes, as 64 lowercase hex characters (current amphorae) or 32 raw bytes
+// (legacy amphorae, accepted on receipt only). Shared by the agent and the health manager.
+
+const HEX_DIGEST_LENGTH = 64
+const BINARY_DIGEST_LENGTH = 32
+
+/** The receiver reads datagrams with a 64 KiB buffer; longer ones cannot be valid. */
+export const HEARTBEAT_MAX_DATAGRAM = 65536
+
+// An authentic sender could still deflate a bomb; no real heartbeat inflates to this.
+const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
+
+export type HeartbeatDigest = 'hex' | 'binary'
+
+export type HeartbeatRejection =
+  /** No digest form matches (wrong key, forged, truncated, random), or the matching one unwraps to garbage. */
+  | 'hmac'
+  /** Authentic, but not a heartbeat document. */
+  | 'malformed'
+  /** Longer than the receive buffer. */
+  | 'oversized'
+
+export class HeartbeatRejected extends Error {
+  constructor(readonly reason: HeartbeatRejection, message: string) {
+    super(message)
+    this.name = 'HeartbeatRejected'
+  }
+}
+
+/** The key as the amphora and the health manager both use it: the option's UTF-8 bytes, no derivation. */
+function keyBytes(key: string | Buffer): Buffer {
+  return typeof key === 'string' ? Buffer.from(key, 'utf8') : key
+}
+
+function hmac(key: Buffer, payload: Buffer): Buffer {
+  return createHmac('sha256', key).update(payload).digest()
+}
+
+/**
+ * Wraps a document for the wire: JSON, zlib at level 9, then the digest (`hex` by default,
+ * as Octavia's agent sends; `binary` only to imitate a legacy amphora in tests).
+ */
+export function encodeHeartbeat(document: HeartbeatDocument, key: string | Buffer, digest: HeartbeatDigest = 'hex'): Buffer {
+  const payload = deflateSync(Buffer.from(JSON.stringify(document), 'utf8'), { level: 9 })
+  const mac = hmac(keyBytes(key), payload)
+  return Buffer.concat([payload, digest === 'hex' ? Buffer.from(mac.toString('hex'), 'latin1') : mac])
+}
+
+/** The JSON inside, if `digest` authenticates `payload`; undefined when it does not or the payload is not zlib JSON. */
+function unwrap(payload: Buffer, digest: Buffer, expected: Buffer): unknown {
+  if (digest.length !== expected.length || !timingSafeEqual(digest, expected)) return undefined
+  try {
+    return JSON.parse(inflateSync(payload, { maxOutputLength: MAX_DOCUMENT_BYTES }).toString('utf8')) as unknown
+  } catch {
+    // Authentic but not zlib JSON: the caller tries the other digest form, then rejects the packet.
+    return undefined
+  }
+}
+
+/**
+ * Verifies and unwraps one datagram: the trailing 64-byte hex digest first, then (legacy) a
+ * trailing 32-byte binary digest; throws HeartbeatRejected when neither yields a document.
+ */
+export function decodeHeartbeat(datagram: Buffer, key: string | Buffer): HeartbeatDocument {
+  if (datagram.length > HEARTBEAT_MAX_DATAGRAM) throw new HeartbeatRejected('oversized', `datagram of ${datagram.length} bytes`)
+  const secret = keyBytes(key)
+  let value: unknown
+  if (datagram.length > HEX_DIGEST_LENGTH) {
+    const payload = datagram.subarray(0, datagram.length - HEX_DIGEST_LENGTH)
+    const expected = Buffer.from(hmac(secret, payload).toString('hex'), 'latin1')
+    value = unwrap(payload, datagram.subarray(datagram.length - HEX_DIGEST_LENGTH), expected)
+  }
+  if (value === undefined && datagram.length > BINARY_DIGEST_LENGTH) {
+    const payload = datagram.subarray(0, datagram.length - BINARY_DIGEST_LENGTH)
+    value = unwrap(payload, datagram.subarray(datagram.length - BINARY_DIGEST_LENGTH), hmac(secret, payload))
+  }
+  if (value === undefined) throw new HeartbeatRejected('hmac', 'no digest form authenticates the datagram')
+  try {
+    return parseHeartbeatDocument(value)
+  } catch (err) {
+    if (err instanceof MalformedHeartbeat) throw new HeartbeatRejected('malformed', err.message)
+    throw err
+  }
+}
