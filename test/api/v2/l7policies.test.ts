@@ -68,6 +68,16 @@ async function createActive(s: Setup, l7policy: Json = {}): Promise<Json> {
   return (await get(s, `${POLICIES}/${id}`)).l7policy as Json
 }
 
+/** Polls `read` until `done` holds for its result. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const value = await read()
+    if (done(value)) return value
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  throw new Error('never reached the expected state')
+}
+
 function fault(res: { statusCode: number; json(): unknown }): { status: number; faultstring: string } {
   return { status: res.statusCode, faultstring: (res.json() as { faultstring: string }).faultstring }
 }
@@ -141,7 +151,9 @@ test('create: 201 with every field of §13.1 (PENDING_CREATE/OFFLINE; LB and lis
   const active = (await s.api.until(`${POLICIES}/${id}`, (b) => (b.l7policy as Json).provisioning_status === 'ACTIVE')).l7policy as Json
   assert.equal(active.operating_status, 'ONLINE')
   assert.equal(await statusOf(s.db, 'listener', s.listenerId), 'ACTIVE')
-  const jobs = await s.db.selectFrom('jobs').select(['kind', 'target_type', 'state']).where('kind', 'like', 'l7policy.%').execute()
+  // The job ends just after its last step: wait for its state rather than race it.
+  const jobs = await until(() => s.db.selectFrom('jobs').select(['kind', 'target_type', 'state']).where('kind', 'like', 'l7policy.%').execute(),
+    (rows) => rows.every((row) => row.state !== 'running' && row.state !== 'pending'))
   assert.deepEqual(jobs, [{ kind: 'l7policy.create', target_type: 'l7policy', state: 'succeeded' }])
   assert.deepEqual(((await get(s, `/v2/lbaas/listeners/${s.listenerId}`)).listener as Json).l7policies, [{ id }])
   assert.deepEqual(await get(s, `${POLICIES}/${id}?fields=action&fields=position`), { l7policy: { action: 'REDIRECT_TO_POOL', position: 1 } })

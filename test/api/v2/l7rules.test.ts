@@ -70,6 +70,16 @@ async function createActive(s: Setup, rule: Json = {}): Promise<Json> {
   return (await get(s, `${s.rules}/${id}`)).rule as Json
 }
 
+/** Polls `read` until `done` holds for its result. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const value = await read()
+    if (done(value)) return value
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  throw new Error('never reached the expected state')
+}
+
 function fault(res: { statusCode: number; json(): unknown }): { status: number; faultstring: string } {
   return { status: res.statusCode, faultstring: (res.json() as { faultstring: string }).faultstring }
 }
@@ -113,7 +123,9 @@ test('create: 201 with every field of §13.5; LB, listener and policy PENDING_UP
   assert.deepEqual([policy.rules, policy.operating_status], [[{ id: rule.id }], 'ONLINE'])
   // With its first rule the policy makes the listener a user of its pool (spec/api-v2.md §6.2 note 1, §8.9).
   assert.deepEqual(((await get(s, `/v2/lbaas/pools/${s.poolId}`)).pool as Json).listeners, [{ id: s.listenerId }])
-  const jobs = await s.db.selectFrom('jobs').select(['kind', 'state']).where('kind', 'like', 'l7rule.%').execute()
+  // The job ends just after its last step: wait for its state rather than race it.
+  const jobs = await until(() => s.db.selectFrom('jobs').select(['kind', 'state']).where('kind', 'like', 'l7rule.%').execute(),
+    (rows) => rows.every((row) => row.state !== 'running' && row.state !== 'pending'))
   assert.deepEqual(jobs, [{ kind: 'l7rule.create', state: 'succeeded' }])
   assert.deepEqual(await get(s, `${s.rules}/${String(rule.id)}?fields=key&fields=invert`), { rule: { key: 'X-Env', invert: true } })
 
