@@ -2,6 +2,7 @@ import type { EngineMigration } from './engine-migration.ts'
 import { initial } from './0001_initial.ts'
 import { sniRefLength } from './0002_sni_ref_length.ts'
 import { listOrderIndexes } from './0003_list_order_indexes.ts'
+import { l7ListOrderIndexes } from './0004_l7_list_order_indexes.ts'
 
 /**
  * Every migration, in order. Names sort in application order and are recorded in the
@@ -11,4 +12,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Engine
   ['0001_initial', initial],
   ['0002_sni_ref_length', sniRefLength],
   ['0003_list_order_indexes', listOrderIndexes],
+  ['0004_l7_list_order_indexes', l7ListOrderIndexes],
 ]
