@@ -95,8 +95,27 @@ export async function listRows<T extends TableName, J extends TableName>(
   db: ListTarget, source: ListSource<T, J>, criteria: ListCriteria<T>,
 ): Promise<Array<Selectable<Schema[T]>> | 'marker-not-found'> {
   const kysely = db.kysely as unknown as AnyKysely
+  return await listQuery(db, source, criteria, fromSource(kysely, source).selectAll(source.table) as AnySelect) as Array<Selectable<Schema[T]>> | 'marker-not-found'
+}
+
+/**
+ * The keys (`source.key`) of the listed rows, in order, or 'marker-not-found': for callers that
+ * load the objects themselves, so the page's rows are not read twice.
+ */
+export async function listKeys<T extends TableName, J extends TableName>(
+  db: ListTarget, source: ListSource<T, J>, criteria: ListCriteria<T>,
+): Promise<string[] | 'marker-not-found'> {
+  const kysely = db.kysely as unknown as AnyKysely
+  const rows = await listQuery(db, source, criteria, fromSource(kysely, source).select(sql.ref(source.key).as('list_key')) as AnySelect)
+  return rows === 'marker-not-found' ? rows : rows.map((row) => String(row.list_key))
+}
+
+async function listQuery<T extends TableName, J extends TableName>(
+  db: ListTarget, source: ListSource<T, J>, criteria: ListCriteria<T>, selected: AnySelect,
+): Promise<Array<Record<string, unknown>> | 'marker-not-found'> {
+  const kysely = db.kysely as unknown as AnyKysely
   const value = (column: ListColumn) => sortValue(db.engine, column)
-  let query = fromSource(kysely, source).selectAll(source.table) as AnySelect
+  let query = selected
 
   if (source.deletedColumn) query = query.where(sql.ref(source.deletedColumn), '<>', 'DELETED')
   for (const condition of criteria.conditions) query = query.where(conditionSql(condition))
@@ -119,7 +138,7 @@ export async function listRows<T extends TableName, J extends TableName>(
 
   for (const term of criteria.order) query = query.orderBy(value(term.column), term.direction)
   if (criteria.limit !== null) query = query.limit(criteria.limit)
-  return await query.execute() as Array<Selectable<Schema[T]>>
+  return await query.execute()
 }
 
 interface Joined { table: string; joins?: ReadonlyArray<{ table: string; on: readonly [string, string] }> }

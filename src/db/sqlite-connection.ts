@@ -39,33 +39,40 @@ function converterFor(declaredType: string | null): Convert | undefined {
 
 const STATEMENT_CACHE_SIZE = 256
 
+type RowFactory = (values: unknown[]) => Record<string, unknown>
+
+/**
+ * A function that turns one raw row (better-sqlite3's array of column values) into the row
+ * object, converting the columns that need it: generated once per prepared statement, so each
+ * row is one object literal of a fixed shape. (Reading rows as objects and converting their
+ * fields in place cost several µs per row: generic keyed stores that also change the field's
+ * type.) Duplicate names keep the last column, as better-sqlite3's own objects do.
+ */
+function rowFactory(columns: ReadonlyArray<{ name: string; type: string | null }>): RowFactory {
+  const converters = columns.map((column) => converterFor(column.type))
+  const fields = columns.map((column, i) => `${JSON.stringify(column.name)}: ${converters[i] ? `convert[${i}](row[${i}])` : `row[${i}]`}`)
+  const make = new Function('convert', `return (row) => ({ ${fields.join(', ')} })`) as (convert: ReadonlyArray<Convert | undefined>) => RowFactory
+  return make(converters)
+}
+
 class ConvertingStatement implements SqliteStatement {
   readonly reader: boolean
   readonly #statement: BetterSqlite3.Statement
-  readonly #converters: ReadonlyArray<readonly [string, Convert]>
+  readonly #row: RowFactory | undefined
 
   constructor(statement: BetterSqlite3.Statement) {
     this.#statement = statement
     this.reader = statement.reader
-    const converters: Array<readonly [string, Convert]> = []
     if (statement.reader) {
-      for (const column of statement.columns()) {
-        const convert = converterFor(column.type)
-        if (convert) converters.push([column.name, convert])
-      }
+      this.#row = rowFactory(statement.columns())
+      statement.raw(true)
     }
-    this.#converters = converters
-  }
-
-  #convertRow = (row: unknown): unknown => {
-    const record = row as Record<string, unknown>
-    for (const [name, convert] of this.#converters) record[name] = convert(record[name])
-    return record
   }
 
   all(parameters: ReadonlyArray<unknown>): unknown[] {
     const rows = this.#statement.all(...parameters.map(toParameter))
-    return this.#converters.length === 0 ? rows : rows.map(this.#convertRow)
+    const row = this.#row
+    return row ? (rows as unknown[][]).map(row) : rows
   }
 
   run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
@@ -73,7 +80,8 @@ class ConvertingStatement implements SqliteStatement {
   }
 
   *iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
-    for (const row of this.#statement.iterate(...parameters.map(toParameter))) yield this.#convertRow(row)
+    const row = this.#row
+    for (const values of this.#statement.iterate(...parameters.map(toParameter))) yield row ? row(values as unknown[]) : values
   }
 }
 

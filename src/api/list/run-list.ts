@@ -1,6 +1,6 @@
 import type { Expression, ExpressionBuilder, Selectable, SqlBool } from 'kysely'
 import { InvalidInput } from '../../common/errors.ts'
-import { listRows, type ListTarget } from '../../db/list-rows.ts'
+import { listKeys, listRows, type ListCriteria, type ListTarget } from '../../db/list-rows.ts'
 import type { Schema, TableName } from '../../db/schema.ts'
 import { listLinks, type ListLink } from './list-links.ts'
 import type { ListQuery } from './parse-list-query.ts'
@@ -24,17 +24,34 @@ export interface ListPage<T extends TableName> {
 export async function runList<T extends TableName, J extends TableName>(
   db: ListTarget, spec: ListSpec<T, J>, query: ListQuery, options: RunListOptions<T>,
 ): Promise<ListPage<T>> {
-  const rows = await listRows(db, spec, {
+  const rows = await listRows(db, spec, criteria(query, options))
+  if (rows === 'marker-not-found') throw markerNotFound(query)
+  if (!query.links) return { rows, links: null }
+  const keyName = spec.key.slice(spec.key.indexOf('.') + 1) as keyof Selectable<Schema[T]>
+  const keys = rows.map((row) => String(row[keyName]))
+  return { rows, links: listLinks(options.baseUrl, query.links, keys, Boolean(query.marker)) }
+}
+
+/** runList for a resource that loads its objects itself: the page's keys only, and the links. */
+export async function runListKeys<T extends TableName, J extends TableName>(
+  db: ListTarget, spec: ListSpec<T, J>, query: ListQuery, options: RunListOptions<T>,
+): Promise<{ keys: string[]; links: ListLink[] | null }> {
+  const keys = await listKeys(db, spec, criteria(query, options))
+  if (keys === 'marker-not-found') throw markerNotFound(query)
+  return { keys, links: query.links ? listLinks(options.baseUrl, query.links, keys, Boolean(query.marker)) : null }
+}
+
+function criteria<T extends TableName>(query: ListQuery, options: RunListOptions<T>): ListCriteria<T> {
+  return {
     conditions: query.conditions,
     tags: query.tags,
     order: query.order,
     limit: query.limit,
     ...(query.marker !== undefined && { marker: { key: query.marker, reverse: query.pageReverse } }),
     ...(options.where && { where: options.where }),
-  })
-  if (rows === 'marker-not-found') throw new InvalidInput(`Supplied pagination marker '${query.marker}' is not valid.`)
-  if (!query.links) return { rows, links: null }
-  const keyName = spec.key.slice(spec.key.indexOf('.') + 1) as keyof Selectable<Schema[T]>
-  const keys = rows.map((row) => String(row[keyName]))
-  return { rows, links: listLinks(options.baseUrl, query.links, keys, Boolean(query.marker)) }
+  }
+}
+
+function markerNotFound(query: ListQuery): InvalidInput {
+  return new InvalidInput(`Supplied pagination marker '${query.marker}' is not valid.`)
 }

@@ -3,7 +3,7 @@ import type { TableName } from '../../db/schema.ts'
 import { listResponse } from '../list/list-response.ts'
 import type { ListSpec } from '../list/list-spec.ts'
 import { parseListQuery } from '../list/parse-list-query.ts'
-import { runList, type RunListOptions } from '../list/run-list.ts'
+import { runListKeys, type RunListOptions } from '../list/run-list.ts'
 import { selectFields } from '../list/select-fields.ts'
 import { listBaseUrl, rawQuery } from '../request-url.ts'
 import type { ApiDeps } from './api-deps.ts'
@@ -20,9 +20,8 @@ export async function listObjects<T extends TableName, J extends TableName, O>(
 ): Promise<Record<string, unknown>> {
   // A generic spec is not assignable to the engine's widened parameter type; the value is the same.
   const query = parseListQuery(rawQuery(req), spec as unknown as ListSpec, deps.config.api_settings)
-  const page = await runList(deps.db, spec, query, { baseUrl: listBaseUrl(req), ...(where ? { where } : {}) })
-  // The key column is `id`, except for availability zones (`name`).
-  const keyName = spec.key.slice(spec.key.indexOf('.') + 1)
-  const objects = await load(page.rows.map((row) => String((row as Record<string, unknown>)[keyName])))
+  // Keys only: `load` reads the objects (the key is `id`, except for availability zones' `name`).
+  const page = await runListKeys(deps.db, spec, query, { baseUrl: listBaseUrl(req), ...(where ? { where } : {}) })
+  const objects = await load(page.keys)
   return listResponse(spec, selectFields(objects.map(render), query.fields), page.links)
 }

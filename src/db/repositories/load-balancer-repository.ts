@@ -280,21 +280,23 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
     const additionalById = groupBy(additional, (a) => a.load_balancer_id, (a) => a)
     const listenerIds = groupBy(children.filter((c) => Number(c.is_pool) === 0), (l) => l.load_balancer_id, (l) => l.id)
     const poolIds = groupBy(children.filter((c) => Number(c.is_pool) === 1), (p) => p.load_balancer_id, (p) => p.id)
-    return rows.map((joined) => {
-      const { vip_load_balancer_id: vipOwner, vip_ip_address: ip_address, vip_port_id: port_id, vip_subnet_id: subnet_id,
-        vip_network_id: network_id, vip_qos_policy_id: qos_policy_id, vip_octavia_owned: octavia_owned, vip_vnic_type: vnic_type,
-        ...row } = joined
-      return {
-        ...row,
-        vip: vipOwner === null ? null
-          : { load_balancer_id: vipOwner, ip_address, port_id, subnet_id, network_id, qos_policy_id, octavia_owned, vnic_type: vnic_type ?? 'normal' },
-        vip_sg_ids: sgIds.get(row.id) ?? [],
-        additional_vips: additionalById.get(row.id) ?? [],
-        tags: tags.get(row.id) ?? [],
-        listener_ids: listenerIds.get(row.id) ?? [],
-        pool_ids: poolIds.get(row.id) ?? [],
-      }
-    })
+    // Built field by field: spreading rows into a wider object costs V8 several µs per row.
+    return rows.map((joined): LoadBalancer => ({
+      id: joined.id, project_id: joined.project_id, name: joined.name, description: joined.description,
+      provisioning_status: joined.provisioning_status, operating_status: joined.operating_status, topology: joined.topology,
+      enabled: joined.enabled, server_group_id: joined.server_group_id, provider: joined.provider, flavor_id: joined.flavor_id,
+      availability_zone: joined.availability_zone, created_at: joined.created_at, updated_at: joined.updated_at,
+      vip: joined.vip_load_balancer_id === null ? null : {
+        load_balancer_id: joined.vip_load_balancer_id, ip_address: joined.vip_ip_address, port_id: joined.vip_port_id,
+        subnet_id: joined.vip_subnet_id, network_id: joined.vip_network_id, qos_policy_id: joined.vip_qos_policy_id,
+        octavia_owned: joined.vip_octavia_owned, vnic_type: joined.vip_vnic_type ?? 'normal',
+      },
+      vip_sg_ids: sgIds.get(joined.id) ?? [],
+      additional_vips: additionalById.get(joined.id) ?? [],
+      tags: tags.get(joined.id) ?? [],
+      listener_ids: listenerIds.get(joined.id) ?? [],
+      pool_ids: poolIds.get(joined.id) ?? [],
+    }))
   }
 }
 
@@ -322,3 +324,4 @@ function groupBy<T, V>(items: readonly T[], key: (item: T) => string | null, val
   }
   return groups
 }
+
