@@ -101,11 +101,11 @@ export class AmphoraSupervisor {
     return this.#view(this.#entry(id))
   }
 
-  /** The amphora's log file of a kind, for the log receiver; null for an amphora we do not run. */
-  logFile(id: string, kind: 'tenant' | 'admin'): string | null {
+  /** The tenant log file of an amphora (named after its load balancer), for the log receiver; null for one we do not run. */
+  logFile(id: string): string | null {
     const entry = this.#entries.get(id)
     if (entry === undefined) return null
-    return join(entry.dir, AMPHORA_FILES.logs, kind === 'tenant' ? `${entry.record.load_balancer_id ?? id}.log` : 'haproxy-admin.log')
+    return join(entry.dir, AMPHORA_FILES.logs, `${entry.record.load_balancer_id ?? id}.log`)
   }
 
   get runningCount(): number {

@@ -10,7 +10,7 @@ export interface HostFacts {
   /** kB, from /proc/meminfo. */
   memory: { total: number; free: number; buffers: number; cached: number }
   load: string[]
-  /** The most connections one amphora can hold here: its open-file limit, two descriptors per connection. */
+  /** The most connections one amphora can hold here: its open-file limit, at 2.5 descriptors per connection. */
   max_connections: number
 }
 
@@ -31,7 +31,8 @@ export function hostFacts(haproxy_version: string): HostFacts {
     cpu_count: availableParallelism(),
     memory: { total: kb('MemTotal'), free: kb('MemFree'), buffers: kb('Buffers'), cached: kb('Cached') },
     load: loadavg().map((n) => n.toFixed(2)),
-    max_connections: Math.max(1, Math.floor((openFileLimit() - RESERVED_FDS) / 2)),
+    // HAProxy 2.6 asks for 2.5 descriptors per connection (client side, server side, pipes for splicing).
+    max_connections: Math.max(1, Math.floor((openFileLimit() - RESERVED_FDS) / 2.5)),
   }
 }
 

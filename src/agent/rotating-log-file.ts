@@ -20,10 +20,10 @@ export class RotatingLogFile {
 
   constructor(readonly path: string, private readonly rotation: RotationOptions) {}
 
-  /** Queues one line (without its newline). */
-  append(line: Buffer): void {
-    this.#pending.push(line, NEWLINE)
-    this.#pendingBytes += line.length + 1
+  /** Queues whole lines, each ending with its newline. */
+  appendLines(lines: Buffer): void {
+    this.#pending.push(lines)
+    this.#pendingBytes += lines.length
   }
 
   get pendingBytes(): number {
@@ -58,8 +58,6 @@ export class RotatingLogFile {
     this.#size = 0
   }
 }
-
-const NEWLINE = Buffer.from('\n')
 
 function ignoreMissing(err: NodeJS.ErrnoException): void {
   if (err.code !== 'ENOENT') throw err

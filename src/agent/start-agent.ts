@@ -47,7 +47,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const log = options.log.child({ component: 'agent' })
 
   let supervisor: AmphoraSupervisor | null = null
-  const logs = await startLogReceiver(stateDir, (id, kind) => supervisor?.logFile(id, kind) ?? null, options, log)
+  const logs = await startLogReceiver(stateDir, (id) => supervisor?.logFile(id) ?? null, log)
   supervisor = await AmphoraSupervisor.open({
     dir: stateDir, haproxy_cmd: options.haproxy_cmd, capacity: options.capacity, log_port: logs.port,
     user_log_facility: options.user_log_facility, administrative_log_facility: options.administrative_log_facility, log,
@@ -81,17 +81,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
  * The log receiver keeps its port across agent restarts (running amphorae send to it); when
  * that port is taken, another one is used and the amphorae are reloaded with it.
  */
-async function startLogReceiver(
-  stateDir: string,
-  fileFor: (id: string, kind: 'tenant' | 'admin') => string | null,
-  options: AgentOptions,
-  log: Logger,
-): Promise<TenantLogReceiver> {
+async function startLogReceiver(stateDir: string, fileFor: (id: string) => string | null, log: Logger): Promise<TenantLogReceiver> {
   const portFile = join(stateDir, 'log-port')
   const previous = existsSync(portFile) ? Number(readFileSync(portFile, 'utf8').trim()) : 0
-  const start = (port: number) => TenantLogReceiver.start({
-    port, fileFor, rotation: LOG_ROTATION, user_log_facility: options.user_log_facility, log,
-  })
+  const start = (port: number) => TenantLogReceiver.start({ port, fileFor, rotation: LOG_ROTATION, log })
   const receiver = await start(previous).catch((err: NodeJS.ErrnoException) => {
     log.warn({ err, port: previous }, 'tenant log port unavailable; using another one')
     return start(0)

@@ -1,9 +1,10 @@
 // HAProxy's configuration parser splits lines into words on spaces, starts a comment at `#`,
-// takes quotes and expands `$VAR` in double quotes; a backslash escapes the next character and
-// `\xHH` writes any byte. Every value that comes from a tenant goes through haproxyWord, so it
-// stays one word with exactly its own characters.
+// takes quotes (expanding `$VAR` only inside double ones); a backslash escapes a space, `#`,
+// `\\` and quotes, and `\xHH` writes any byte. Any other backslash stays as it is (`\$` is two
+// characters), so `$` is left alone. Every value that comes from a tenant goes through
+// haproxyWord, so it stays one word with exactly its own characters.
 
-const SPECIAL = new Set(['\\', ' ', '#', "'", '"', '$'])
+const SPECIAL = new Set(['\\', ' ', '#', "'", '"'])
 
 /** `value` as one HAProxy configuration word. */
 export function haproxyWord(value: string): string {

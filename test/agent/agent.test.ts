@@ -7,10 +7,11 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AgentRequestFailed, AgentClient } from '../../src/amphora/agent-client.ts'
+import { haproxyCommand } from '../../src/agent/haproxy-cli.ts'
 import { renderHaproxyConfig } from '../../src/amphora/render-haproxy-config.ts'
 import { LocalCertificateAuthority } from '../../src/drivers/certificates/local-certificate-authority.ts'
 import { systemClock } from '../../src/common/clock.ts'
-import { graph, listener, member, pool, SETTINGS } from '../amphora/graph-fixtures.ts'
+import { graph, healthMonitor, listener, member, pool, SETTINGS } from '../amphora/graph-fixtures.ts'
 import { scratchDir } from '../helpers/run-octavia.ts'
 import {
   cleanupAmphorae, clientCertificate, controllerClient, echoBackend, freeVip, get, httpBackend, startTestAgent, AGENT_NAME,
@@ -60,7 +61,10 @@ test('an amphora serves HTTP round robin and TCP bytes intact, survives haproxy 
   const b = await httpBackend(t, '127.0.0.3', 'b')
   const echo = await echoBackend(t, '127.0.0.4')
   const vip = freeVip()
-  const web = pool({ members: [member({ ip_address: '127.0.0.2', protocol_port: a.port }), member({ ip_address: '127.0.0.3', protocol_port: b.port })] })
+  const web = pool({
+    members: [member({ ip_address: '127.0.0.2', protocol_port: a.port }), member({ ip_address: '127.0.0.3', protocol_port: b.port })],
+    healthmonitor: healthMonitor({ type: 'HTTP', delay: 1, timeout: 1, expected_codes: '200-204' }),
+  })
   const bytes = pool({ protocol: 'TCP', members: [member({ ip_address: '127.0.0.4', protocol_port: echo })] })
   const lb = graph({
     loadbalancer: { vip: { ip_address: vip.address } },
@@ -84,6 +88,13 @@ test('an amphora serves HTTP round robin and TCP bytes intact, survives haproxy 
   const first = await client.configure(amphoraId, renderHaproxyConfig(lb, SETTINGS_HERE))
   assert.equal(first.running, true)
   assert.ok(first.pid !== null)
+  // The HTTP monitor's checks pass on both members (stats socket: srv_check_result 3 = passed).
+  const statsSocket = join(cwd, 'var/agent/amphorae', amphoraId, 'stats.sock')
+  await until('both members checked healthy', async () => {
+    const rows = (await haproxyCommand(statsSocket, 'show servers state')).split('\n').map((l) => l.split(' ')).filter((r) => r.length > 12)
+    const web = rows.filter((r) => r[1]!.startsWith(lb.pools[0]!.id))
+    return web.length === 2 && web.every((r) => r[5] === '2' && r[11] === '3') ? true : null
+  })
   const url = `http://${vip.address}:${vip.port}/`
   const answers = []
   for (let i = 0; i < 6; i++) answers.push(await get(url))
