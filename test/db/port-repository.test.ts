@@ -36,7 +36,7 @@ for (const engine of ENGINES) {
       await assert.rejects(ports.allocate({ subnet: V6, ip_address: 'not-an-ip' }), InvalidAddress)
     })
 
-    await t.test('a small subnet runs out, and a released address is handed out again', async () => {
+    await t.test('a small subnet runs out, a released address is handed out again, and allocation goes on after the last one', async () => {
       const got = []
       for (let i = 0; i < 5; i++) got.push(await ports.allocate({ subnet: TINY, device_id: 'amp-1' }))
       assert.deepEqual(got.map((p) => p.ip_address), ['192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5', '192.0.2.6'])
@@ -46,6 +46,8 @@ for (const engine of ENGINES) {
       assert.equal(await ports.release(got[2]!.id), false)
       assert.equal((await ports.allocate({ subnet: TINY })).ip_address, '192.0.2.4')
       assert.equal(await ports.releaseByDevice('amp-1'), 4)
+      // The search goes on after the last allocation: freed addresses come back last.
+      assert.equal((await ports.allocate({ subnet: TINY })).ip_address, '192.0.2.5')
     })
 
     await t.test('allocation pools limit automatic allocation, not requested addresses', async () => {

@@ -53,6 +53,8 @@ export interface PortRepositoryOptions {
  */
 export class PortRepository {
   readonly #reserved: ReadonlySet<string>
+  /** Per subnet: where the next automatic allocation starts looking. */
+  readonly #next = new Map<string, bigint>()
 
   constructor(private readonly db: Database, private readonly clock: Clock, options: PortRepositoryOptions = {}) {
     this.#reserved = new Set((options.reserved ?? []).map((text) => {
@@ -88,15 +90,25 @@ export class PortRepository {
       return port
     }
 
-    const used = new Set((await executor.selectFrom('ports').select('ip_address').where('subnet_id', '=', subnet.id).execute())
-      .map((p) => p.ip_address))
+    // Candidates are checked 64 at a time from just after this process's last allocation in the
+    // subnet (wrapping round), so an allocation costs a query or two however full the subnet is;
+    // recently freed addresses are reused last.
     const pools = subnet.allocation_pools ?? defaultAllocationPools(subnet.cidr, subnet.gateway_ip ?? null)
-    for (const value of candidates(pools, network)) {
-      const text = formatIp({ family: network.family, value })
-      if (used.has(text) || reserved.has(text)) continue
-      const port = row(text)
-      if (await this.#tryInsert(executor, port)) return port
-      // Taken by a concurrent allocation since we read `used`: try the next one.
+    for (const batch of batches(candidateRanges(pools, network), this.#next.get(subnet.id), ALLOCATION_BATCH)) {
+      const texts = batch.map((value) => formatIp({ family: network.family, value })).filter((text) => !reserved.has(text))
+      if (texts.length === 0) continue
+      const taken = new Set((await executor.selectFrom('ports').select('ip_address')
+        .where('subnet_id', '=', subnet.id).where('ip_address', 'in', texts).execute()).map((p) => p.ip_address))
+      for (const text of texts) {
+        if (taken.has(text)) continue
+        const port = row(text)
+        if (await this.#tryInsert(executor, port)) {
+          const value = parseIp(text)?.value
+          if (value !== undefined) this.#next.set(subnet.id, value + 1n)
+          return port
+        }
+        // Taken by a concurrent allocation since we read `taken`: try the next one.
+      }
     }
     throw new AddressExhausted(subnet.id)
   }
@@ -164,11 +176,38 @@ export class PortRepository {
 }
 
 /** Addresses of the pools that lie in the subnet, in order; lazy, so a /64 costs nothing. */
-function* candidates(pools: ReadonlyArray<{ readonly start: string; readonly end: string }>, network: IpNetwork): Generator<bigint> {
-  for (const pool of pools) {
+const ALLOCATION_BATCH = 64
+
+interface Range { start: bigint; end: bigint }
+
+/** The allocation pools inside the network, as value ranges in pool order. */
+function candidateRanges(pools: ReadonlyArray<{ readonly start: string; readonly end: string }>, network: IpNetwork): Range[] {
+  return pools.flatMap((pool) => {
     const start = parseIp(pool.start)
     const end = parseIp(pool.end)
-    if (start === null || end === null || !contains(network, start) || !contains(network, end)) continue
-    for (let value = start.value; value <= end.value; value++) yield value
+    return start === null || end === null || !contains(network, start) || !contains(network, end) ? [] : [{ start: start.value, end: end.value }]
+  })
+}
+
+/** Every value of `ranges` once, in batches: from `from` (or the beginning) to the end, then from the beginning up to `from`. */
+function* batches(ranges: readonly Range[], from: bigint | undefined, size: number): Generator<bigint[]> {
+  const clipped = (low: bigint, high: bigint) => ranges.flatMap((r) => {
+    const start = r.start > low ? r.start : low
+    const end = r.end < high ? r.end : high
+    return start <= end ? [{ start, end }] : []
+  })
+  const passes = from === undefined ? [ranges] : [clipped(from, 2n ** 128n), clipped(0n, from - 1n)]
+  let batch: bigint[] = []
+  for (const pass of passes) {
+    for (const range of pass) {
+      for (let value = range.start; value <= range.end; value++) {
+        batch.push(value)
+        if (batch.length === size) {
+          yield batch
+          batch = []
+        }
+      }
+    }
   }
+  if (batch.length > 0) yield batch
 }
