@@ -3,6 +3,7 @@ import type { CliContext } from './cli-context.ts'
 import { registerAgentCommand } from './commands/agent.ts'
 import { registerConfigCommands } from './commands/config.ts'
 import { registerDbCommands } from './commands/db.ts'
+import { registerHealthManagerCommand } from './commands/health-manager.ts'
 import { registerNetworkCommands } from './commands/network.ts'
 import { registerPendingServices } from './commands/pending-services.ts'
 import { registerServeCommands } from './commands/serve.ts'
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   registerServeCommands(program, cli)
   registerPendingServices(program, cli)
+  registerHealthManagerCommand(program, cli)
   registerAgentCommand(program, cli)
   registerDbCommands(program, cli)
   registerConfigCommands(program, cli)

@@ -47,7 +47,9 @@ export function applyConfigRules(config: OctaviaConfig, placements: Placements, 
     }
   }
 
-  if (config.roles.agent && config.agent.controllers.length === 0) {
+  // With the manager in the same process on a free port (0), the agent is given the bound port at start.
+  const inProcessReceiver = config.roles.manager && config.health_manager.bind_port === 0
+  if (config.roles.agent && config.agent.controllers.length === 0 && !inProcessReceiver) {
     report.error(pillarPathOf('agent.controllers'), 'the agent needs at least one controller to send heartbeats to')
   }
 

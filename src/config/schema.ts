@@ -38,8 +38,11 @@ export type Role = (typeof ROLES)[number]
  */
 function defaultControllers({ lookup }: DefaultContext): string[] {
   const bindIp = lookup('health_manager.bind_ip') as string
+  const bindPort = lookup('health_manager.bind_port') as number
+  // Port 0: the port is known only once bound; an agent in the same process is told it then.
+  if (bindPort === 0) return []
   const parsed = parseIp(bindIp)
-  return [formatHostPort(parsed === null || isWildcard(parsed) ? '127.0.0.1' : bindIp, lookup('health_manager.bind_port') as number)]
+  return [formatHostPort(parsed === null || isWildcard(parsed) ? '127.0.0.1' : bindIp, bindPort)]
 }
 
 function fromEnv(name: string, fallback: string): (ctx: DefaultContext) => string {
@@ -145,7 +148,8 @@ export const networks = list(subnet, (subnets, report) => {
 
 export const healthManager = struct({
   bind_ip: ip().default('127.0.0.1'),
-  bind_port: port().default(5555),
+  /** 0 = a free port (tests, several `octavia up` on one host); agents elsewhere then need controller_ip_port_list. */
+  bind_port: listenPort().default(5555),
   failover_threads: int({ min: 1 }).default(10),
   /** None = the CPU count. */
   health_update_threads: int({ min: 1 }).nullable(),

@@ -88,7 +88,7 @@ test('environment variables and --set override the files, --set last', async (t)
 
 test('services that are not built yet say so and exit non-zero', async (t) => {
   const cwd = scratchDir(t)
-  for (const name of ['worker', 'health-manager', 'housekeeping']) {
+  for (const name of ['worker', 'housekeeping']) {
     const res = await runOctavia([name], { cwd })
     assert.equal(res.code, 1, name)
     assert.match(res.stderr, new RegExp(`^octavia ${name}: .* not available in this release yet; nothing was started\\n$`), name)

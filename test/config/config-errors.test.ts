@@ -57,14 +57,14 @@ test('out-of-range values, bad enum values and wrong list items are errors that 
 test('every problem is reported together, each with its own file', (t) => {
   const { paths } = writePillars(t, {
     'a.yaml': 'octavia:\n  api:\n    enabled: maybe\n    database: { port: "3306" }\n',
-    'b.yaml': 'octavia:\n  manager:\n    enabled: true\n    health_manager: { heartbeat_key: k, bind_port: 0 }\n',
+    'b.yaml': 'octavia:\n  manager:\n    enabled: true\n    health_manager: { heartbeat_key: k, bind_port: 70000 }\n',
   })
   const [a, b] = [paths['a.yaml']!, paths['b.yaml']!]
   const lines = problems({ files: [a, b], env: {}, sets: ['octavia.nova.random_amphora_name_length=x'] })
   assert.deepEqual(lines.toSorted(), [
     `${a}: octavia.api.enabled: expected a boolean (true or false), got "maybe"`,
     `${a}: octavia.api.database.port: expected an integer between 1 and 65535, got "3306"`,
-    `${b}: octavia.manager.health_manager.bind_port: expected an integer between 1 and 65535, got 0`,
+    `${b}: octavia.manager.health_manager.bind_port: expected an integer between 0 and 65535, got 70000`,
     '--set: octavia.nova.random_amphora_name_length: expected an integer between 0 and 255, got "x"',
   ].toSorted())
 })

@@ -24,7 +24,8 @@ export function scratchDir(t: TestContext): string {
 /** Environment for a child `octavia`: no OCTAVIA__ overrides leak in from the caller. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OCTAVIA__')))
-  return { ...env, OCTAVIA_LOG_LEVEL: 'info', ...extra }
+  // A free heartbeat port, so that several `octavia up` run side by side; a test may name one.
+  return { ...env, OCTAVIA_LOG_LEVEL: 'info', OCTAVIA__HEALTH_MANAGER__BIND_PORT: '0', ...extra }
 }
 
 /** Runs `octavia <args>` to completion. */

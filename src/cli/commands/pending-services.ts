@@ -6,7 +6,6 @@ import { loadCliConfig } from '../load-cli-config.ts'
 // Services whose command exists from the start but whose implementation arrives in a later release.
 const PENDING = [
   { name: 'worker', what: 'the controller worker (runs provisioning flows from the queue)' },
-  { name: 'health-manager', what: 'the health manager (receives amphora heartbeats, fails amphorae over)' },
   { name: 'housekeeping', what: 'housekeeping (spare amphorae, database clean-up, certificate rotation)' },
 ] as const
 

@@ -15,6 +15,7 @@ import type { OctaviaConfig } from '../../config/schema.ts'
 import { openDatabase, type Database } from '../database.ts'
 import { currentVersion, migrateToLatest, recordVersion } from '../../db/migrations.ts'
 import { CommandFailed, EXIT } from '../exit-codes.ts'
+import { startHealthManagerService } from './health-manager.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import type { CliContext } from '../cli-context.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
@@ -56,6 +57,7 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
       }
     }
     parts.push(...(await startApiService(config, db, log)))
+    if (mode === 'up') parts.push(...(await startHealthManagerService(config, db, log)))
   } catch (err) {
     await stopAll(parts, log)
     throw err

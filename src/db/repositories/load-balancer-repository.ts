@@ -105,15 +105,22 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
     return inIdOrder(ids, await this.#withRelations(executor, rows))
   }
 
-  /** Sums of the listener statistics of the LB's listeners (zeros when none reported). */
+  /**
+   * Sums of the listener statistics of the LB's listeners (zeros when none reported; spec/api-v2.md
+   * §8.8), each counted as §9.6 does: active connections only from ALLOCATED amphorae (or rows a
+   * non-amphora provider reported under the listener's id).
+   */
   async statistics(id: string, executor: Executor = this.db.kysely): Promise<LoadBalancerStatistics> {
     const row = await executor.selectFrom('listener_statistics')
       .innerJoin('listener', 'listener.id', 'listener_statistics.listener_id')
+      .leftJoin('amphora', 'amphora.id', 'listener_statistics.amphora_id')
       .where('listener.load_balancer_id', '=', id)
       .select((eb) => [
         eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.bytes_in'), eb.lit(0)).as('bytes_in'),
         eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.bytes_out'), eb.lit(0)).as('bytes_out'),
-        eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.active_connections'), eb.lit(0)).as('active_connections'),
+        eb.fn.coalesce(eb.fn.sum<number>(eb.case()
+          .when(eb.or([eb('amphora.status', '=', 'ALLOCATED'), eb('listener_statistics.amphora_id', '=', eb.ref('listener_statistics.listener_id'))]))
+          .then(eb.ref('listener_statistics.active_connections')).else(eb.lit(0)).end()), eb.lit(0)).as('active_connections'),
         eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.total_connections'), eb.lit(0)).as('total_connections'),
         eb.fn.coalesce(eb.fn.sum<number>('listener_statistics.request_errors'), eb.lit(0)).as('request_errors'),
       ]).executeTakeFirst()

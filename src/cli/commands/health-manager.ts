@@ -1,0 +1,65 @@
+import type { Command } from 'commander'
+import { systemClock } from '../../common/clock.ts'
+import { createLogger, type Logger } from '../../common/logger.ts'
+import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
+import type { OctaviaConfig } from '../../config/schema.ts'
+import { currentVersion } from '../../db/migrations.ts'
+import { startHealthManager, type HealthManager } from '../../health/health-manager.ts'
+import type { CliContext } from '../cli-context.ts'
+import { openDatabase, type Database } from '../database.ts'
+import { CommandFailed } from '../exit-codes.ts'
+import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
+import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
+
+export function registerHealthManagerCommand(program: Command, cli: CliContext): void {
+  program
+    .command('health-manager')
+    .description('run the health manager: receives amphora heartbeats (UDP), derives operating statuses and statistics, fails over amphorae that stop reporting')
+    .action(async () => cli.exit(await runHealthManager(cli.globals())))
+}
+
+/** Refuses a database whose schema is not at head, naming the command that fixes it. */
+export async function requireSchemaAtHead(db: Database, command: string): Promise<void> {
+  const version = await currentVersion(db)
+  if (version.pending.length > 0) {
+    throw new CommandFailed(`octavia ${command}: the database schema is at ${version.current ?? 'nothing'}, not ${version.head}; run \`octavia db upgrade\` first`)
+  }
+}
+
+async function runHealthManager(options: GlobalOptions): Promise<number> {
+  const config = loadCliConfig(options)
+  const log = createLogger()
+  const db = await openDatabase(config, log)
+  const parts: Stoppable[] = [{ name: 'database', stop: () => db.close() }]
+  try {
+    await requireSchemaAtHead(db, 'health-manager')
+    const registry = createMetricsRegistry({ service: 'octavia-health-manager' })
+    parts.push(...await startHealthManagerService(config, db, log, registry))
+    const metrics = config.manager.metrics
+    if (metrics.enabled) {
+      const server = await startMetricsServer(registry, metrics.address, metrics.health_manager_port).catch((err: NodeJS.ErrnoException) => {
+        throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.health_manager_port} for metrics: ${err.code ?? err.message}`)
+      })
+      parts.push({ name: 'metrics', stop: () => server.close() })
+      log.info({ url: server.url }, 'metrics listening')
+    }
+  } catch (err) {
+    for (const part of [...parts].reverse()) await part.stop().catch(() => undefined)
+    throw err
+  }
+  return runUntilSignal(parts, log)
+}
+
+/** Starts the health manager (also inside `octavia up`); a heartbeat address in use is a one-line error. */
+export async function startHealthManagerService(config: OctaviaConfig, db: Database, log: Logger,
+  registry?: Parameters<typeof startHealthManager>[0]['registry']): Promise<Stoppable[]> {
+  const { bind_ip: address, bind_port: port } = config.health_manager
+  let hm: HealthManager
+  try {
+    hm = await startHealthManager({ config, db, clock: systemClock, log, ...(registry ? { registry } : {}) })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new CommandFailed(`cannot listen on ${address}:${port} (UDP) for heartbeats: ${code ?? (err as Error).message}`)
+  }
+  return [{ name: 'health-manager', stop: () => hm.stop() }]
+}
