@@ -194,7 +194,7 @@ async function startAgent(work: string): Promise<Agent> {
   const cwd = join(work, 'agent')
   mkdirSync(cwd)
   const child = spawn(SERVER_CPU[0] ?? process.execPath, [...SERVER_CPU.slice(1), ...(SERVER_CPU.length ? [process.execPath] : []), BIN,
-    '--set', 'octavia.agent.bind.port=0', '--set', 'octavia.agent.name=bench-agent', 'agent'],
+    '--set', 'octavia.agent.bind.port=0', '--set', 'octavia.agent.metrics.port=0', '--set', 'octavia.agent.name=bench-agent', 'agent'],
   { cwd, env: { ...process.env, OCTAVIA_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] })
   children.push(child)
   const port = await new Promise<number>((done, fail) => {

@@ -15,13 +15,17 @@ export interface TestAgent {
   cwd: string
   service: RunningService
   port: number
+  metricsUrl: string
 }
 
 /** Starts `octavia agent` on a free port in `cwd` (a scratch directory by default). */
 export async function startTestAgent(t: TestContext, cwd = scratchDir(t)): Promise<TestAgent> {
-  const service = startOctavia(t, ['--set', 'octavia.agent.bind.port=0', '--set', `octavia.agent.name=${AGENT_NAME}`, 'agent'], { cwd })
+  const service = startOctavia(t, [
+    '--set', 'octavia.agent.bind.port=0', '--set', 'octavia.agent.metrics.port=0', '--set', `octavia.agent.name=${AGENT_NAME}`, 'agent',
+  ], { cwd })
   const line = await service.waitForLog((l) => l.msg === 'agent listening')
-  return { cwd, service, port: line.port as number }
+  const metrics = await service.waitForLog((l) => l.msg === 'metrics listening')
+  return { cwd, service, port: line.port as number, metricsUrl: metrics.url as string }
 }
 
 /** A controller-side client with a certificate from the CA the agent generated under cwd/var/certs. */

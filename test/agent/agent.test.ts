@@ -120,6 +120,9 @@ test('an amphora serves HTTP round robin and TCP bytes intact, survives haproxy 
   })
   assert.equal(restarted.restarts, 1)
   assert.ok(['a', 'b'].includes(await until('the VIP answering again', () => get(url))))
+  const metrics = await (await fetch(agent.metricsUrl)).text()
+  assert.match(metrics, /^octavia_agent_amphorae\{state="running",service="octavia-agent"\} 1$/m)
+  assert.match(metrics, /^octavia_agent_haproxy_restarts\{service="octavia-agent"\} 1$/m)
 
   // kill -9 of the agent: the VIP keeps serving; a new agent adopts the same haproxy.
   await agent.service.stop('SIGKILL')

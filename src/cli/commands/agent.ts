@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import type { Command } from 'commander'
 import { startAgent } from '../../agent/start-agent.ts'
 import { systemClock } from '../../common/clock.ts'
+import { registerAgentMetrics } from '../../agent/agent-metrics.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
+import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { ensureCertificateFiles } from '../../drivers/certificates/ensure-certificate-files.ts'
 import { openCertificateAuthority } from '../../drivers/certificates/open-certificate-authority.ts'
@@ -11,7 +13,7 @@ import { isWildcard, parseIp } from '../../config/ip-address.ts'
 import type { CliContext } from '../cli-context.ts'
 import { CommandFailed } from '../exit-codes.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
-import { runUntilSignal } from '../run-until-signal.ts'
+import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 
 export function registerAgentCommand(program: Command, cli: CliContext): void {
   program
@@ -38,7 +40,19 @@ async function runAgent(options: GlobalOptions): Promise<number> {
   }).catch((err: NodeJS.ErrnoException) => {
     throw new CommandFailed(`octavia agent: cannot start: ${err.code ?? ''} ${err.message}`.replace('  ', ' '))
   })
-  return runUntilSignal([{ name: 'agent', stop: () => agent.close() }], log)
+  const parts: Stoppable[] = [{ name: 'agent', stop: () => agent.close() }]
+  const metrics = config.agent.metrics
+  if (metrics.enabled) {
+    const registry = createMetricsRegistry({ service: 'octavia-agent' })
+    registerAgentMetrics(registry, agent.supervisor, config.agent.capacity)
+    const server = await startMetricsServer(registry, metrics.address, metrics.port).catch(async (err: NodeJS.ErrnoException) => {
+      await agent.close()
+      throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.port} for metrics: ${err.code ?? err.message}`)
+    })
+    parts.push({ name: 'metrics', stop: () => server.close() })
+    log.info({ url: server.url }, 'metrics listening')
+  }
+  return runUntilSignal(parts, log)
 }
 
 /**
