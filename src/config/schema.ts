@@ -255,6 +255,15 @@ export const controllerWorker = struct({
   db_commit_retry_initial_delay: int({ min: 0 }).default(1),
   db_commit_retry_backoff: int({ min: 0 }).default(1),
   db_commit_retry_max: int({ min: 0 }).default(5),
+  // Ours (Octavia has TaskFlow's per-task retry controllers instead): a task that fails with a
+  // transient error is retried this many times, the job handed back between tries, waiting
+  // initial_delay + backoff per retry up to max seconds; then the flow is reverted.
+  task_retry_attempts: int({ min: 0 }).default(5),
+  task_retry_initial_delay: num({ min: 0 }).default(1),
+  task_retry_backoff: num({ min: 0 }).default(1),
+  task_retry_max: num({ min: 0 }).default(10),
+  /** Ours: seconds between a worker's looks for due jobs when no queue message came (a lost message waits this long). */
+  job_poll_interval: num({ min: 0.01 }).default(1),
 })
 
 // Octavia reads several of these defaults from the environment (spec/operations.md §5.5); so do we,

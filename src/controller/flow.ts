@@ -1,33 +1,18 @@
-import type { Clock } from '../common/clock.ts'
-import type { Logger } from '../common/logger.ts'
-import type { Database } from '../db/database.ts'
-import type { Job, JsonValue } from '../db/repositories/job-repository.ts'
-import type { LoadBalancerRepository } from '../db/repositories/load-balancer-repository.ts'
-import type { PortRepository } from '../db/repositories/port-repository.ts'
+import type { Task } from './task.ts'
 
-/** What a flow's steps work with. */
-export interface FlowContext {
-  db: Database
-  clock: Clock
-  log: Logger
-  loadBalancers: LoadBalancerRepository
-  ports: PortRepository
-}
-
-/** One idempotent step; its result is journaled, so a resumed job skips it. */
-export interface FlowStep {
-  /** Journal key: renaming a step needs a migration. */
-  name: string
-  execute(ctx: FlowContext, job: Job): Promise<JsonValue | void>
-}
-
-/** An ordered list of steps, and what to mark when a step fails for good. */
+/** A flow: the ordered tasks of one kind of job. The engine journals, resumes and reverts them. */
 export interface Flow {
-  kind: string
-  steps: readonly FlowStep[]
-  onFailure(ctx: FlowContext, job: Job, reason: string): Promise<void>
+  /** The job kind the API queues, e.g. loadbalancer.create. */
+  readonly kind: string
+  readonly tasks: readonly Task[]
 }
 
-export function step(name: string, execute: FlowStep['execute']): FlowStep {
-  return { name, execute }
+export function flow(kind: string, tasks: readonly Task[]): Flow {
+  const names = new Set<string>()
+  for (const task of tasks) {
+    // Task names are the journal's keys within a job.
+    if (names.has(task.name)) throw new Error(`flow ${kind} has two tasks named ${task.name}`)
+    names.add(task.name)
+  }
+  return { kind, tasks }
 }

@@ -402,7 +402,10 @@ export interface JobsTable {
   /** Not claimed before this time (back-off after a failed attempt). */
   run_after: Date
   last_error: string | null
+  /** The last task journaled (or reverted). */
   current_step: string | null
+  /** The task whose failure started the revert; null while the flow goes forward (0005). */
+  failed_step: string | null
   created_at: Immutable<Date>
   updated_at: Date | null
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DuplicateEntry } from '../../src/db/errors.ts'
-import { JobRepository, type NewJob } from '../../src/db/repositories/job-repository.ts'
+import { JobRepository, LeaseLost, type NewJob } from '../../src/db/repositories/job-repository.ts'
 import { ENGINES, withTestDatabase } from '../helpers/test-database.ts'
 import { TestClock } from '../helpers/test-clock.ts'
 
@@ -28,7 +28,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(stored, {
         id: created.id, kind: 'loadbalancer.create', target_type: 'loadbalancer', target_id: 'lb-1', load_balancer_id: 'lb-1',
         payload, state: 'pending', attempts: 0, lease_owner: null, lease_expires_at: null, run_after: clock.now(), last_error: null,
-        current_step: null, created_at: clock.now(), updated_at: null,
+        current_step: null, failed_step: null, created_at: clock.now(), updated_at: null,
       })
       await assert.rejects(db.transaction(async (trx) => {
         await jobs.enqueue(trx, job(2))
@@ -110,7 +110,7 @@ for (const engine of ENGINES) {
       assert.ok(await jobs.recordStep(created.id, 'w1', { index: 1, name: 'network.plug-vip', result: port }))
       await assert.rejects(jobs.recordStep(created.id, 'w1', { index: 1, name: 'network.plug-vip', result: port }), DuplicateEntry)
       clock.advance(5)
-      assert.ok(await jobs.markStepReverted(created.id, 'w1', 1))
+      await jobs.markReverted(db.kysely, created.id, 1)
       const steps = await jobs.steps(created.id)
       assert.deepEqual(steps, [
         { job_id: created.id, step_index: 0, step_name: 'sentinel', result: null,
@@ -134,6 +134,45 @@ for (const engine of ENGINES) {
       const again = await jobs.claimNext('w2', LEASE_MS)
       assert.equal(again?.attempts, 2)
       assert.equal(again?.last_error, 'agent unreachable')
+      await drain()
+    })
+
+    await t.test('work under the lease commits with its journal entry, or not at all once the lease is gone', async () => {
+      const created = await db.transaction((trx) => jobs.enqueue(trx, job(10)))
+      await jobs.claim(created.id, 'w1', LEASE_MS)
+      await db.transaction(async (trx) => {
+        await jobs.holdLease(trx, created.id, 'w1', LEASE_MS, 'loadbalancer.checkpoint')
+        await jobs.journal(trx, created.id, { index: 0, name: 'loadbalancer.checkpoint' })
+      })
+      clock.advance(LEASE_MS + 1)
+      assert.equal((await jobs.claimNext('w2', LEASE_MS))?.id, created.id)
+      await assert.rejects(db.transaction(async (trx) => {
+        await jobs.holdLease(trx, created.id, 'w1', LEASE_MS, 'loadbalancer.activate')
+        await jobs.journal(trx, created.id, { index: 1, name: 'loadbalancer.activate' })
+      }), LeaseLost)
+      assert.deepEqual((await jobs.steps(created.id)).map((s) => s.step_name), ['loadbalancer.checkpoint'])
+      assert.equal((await jobs.get(created.id))?.current_step, 'loadbalancer.checkpoint')
+
+      assert.equal(await jobs.startRevert(created.id, 'w1', { failed_step: 'loadbalancer.activate', error: 'x' }), false)
+      assert.ok(await jobs.startRevert(created.id, 'w2', { failed_step: 'loadbalancer.activate', error: 'database said no' }))
+      assert.ok(await jobs.handBack(created.id, 'w2'))
+      const back = await jobs.get(created.id)
+      assert.deepEqual([back?.state, back?.attempts, back?.failed_step, back?.last_error, back?.lease_owner],
+        ['pending', 1, 'loadbalancer.activate', 'database said no', null], 'a hand-back on shutdown does not count as an attempt')
+      await drain()
+    })
+
+    await t.test('lists jobs newest first, by state and load balancer', async () => {
+      await db.transaction(async (trx) => {
+        await jobs.enqueue(trx, job(1, { id: 'j-old' }))
+        clock.advance(1)
+        await jobs.enqueue(trx, job(2, { id: 'j-new' }))
+      })
+      await jobs.claim('j-old', 'w1', LEASE_MS)
+      assert.deepEqual((await jobs.list()).map((j) => j.id), ['j-new', 'j-old'])
+      assert.deepEqual((await jobs.list({ state: 'running' })).map((j) => j.id), ['j-old'])
+      assert.deepEqual((await jobs.list({ load_balancer_id: 'lb-2' })).map((j) => j.id), ['j-new'])
+      assert.deepEqual((await jobs.list({ limit: 1 })).map((j) => j.id), ['j-new'])
       await drain()
     })
   })

@@ -9,8 +9,12 @@ import { systemClock } from '../../src/common/clock.ts'
 import { createLogger } from '../../src/common/logger.ts'
 import { createMetricsRegistry } from '../../src/common/metrics.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
+import type { Flow } from '../../src/controller/flow.ts'
+import type { FlowObserver } from '../../src/controller/flow-engine.ts'
+import { createFlowContext } from '../../src/controller/flow-context.ts'
 import { ALL_FLOWS } from '../../src/controller/flows/all-flows.ts'
-import { startJobRunner } from '../../src/controller/job-runner.ts'
+import { startWorker } from '../../src/controller/worker.ts'
+import { workerSettings } from '../../src/controller/worker-settings.ts'
 import type { DatabaseEngine } from '../../src/db/database-options.ts'
 import { withTestDatabase } from './test-database.ts'
 
@@ -19,25 +23,37 @@ export interface ApiHarness {
   deps: ApiDeps
   /** Polls GET `url` until `done` holds for its JSON body (the worker runs asynchronously). */
   until(url: string, done: (body: Record<string, unknown>, status: number) => boolean): Promise<Record<string, unknown>>
+  /**
+   * Holds every job after its first task (the checkpoint: no transaction open, statuses still
+   * PENDING_*) until the returned function is called.
+   */
+  holdWorker(): () => void
   /** Row counts of the tables a bad request must not change. */
   counts(): Promise<Record<string, number>>
 }
 
 /**
  * The API as `octavia up` composes it, over a real database of `engine`, with the in-process
- * worker, answering `app.inject` calls. `sets` are config overrides (`octavia.<path>=value`).
+ * worker, answering `app.inject` calls. `sets` are config overrides (`octavia.<path>=value`);
+ * `flows` replaces the worker's flows (tests that make a task fail).
  */
-export async function startApi(t: TestContext, options: { engine?: DatabaseEngine; sets?: string[] } = {}): Promise<ApiHarness> {
+export async function startApi(t: TestContext, options: { engine?: DatabaseEngine; sets?: string[]; flows?: readonly Flow[] } = {}): Promise<ApiHarness> {
   const db = await withTestDatabase(t, options.engine ?? 'sqlite')
   const { config } = loadConfig({ files: [], env: {}, sets: options.sets ?? [] })
   const log = createLogger({ level: 'silent' })
-  let wake = () => {}
-  const deps = createApiDeps(config, db, systemClock, () => wake())
-  const runner = startJobRunner({
-    context: { db, clock: systemClock, log, loadBalancers: deps.loadBalancers, ports: deps.ports },
-    flows: ALL_FLOWS, pollMs: 50,
+  let wake = (_jobId?: string) => {}
+  const deps = createApiDeps(config, db, systemClock, (jobId) => wake(jobId))
+  // The worker shares the API's repositories, so a test can hold it by mocking one of them.
+  const context = { ...createFlowContext({ db, clock: systemClock, log, subnets: config.networks }), loadBalancers: deps.loadBalancers, ports: deps.ports }
+  let hold: Promise<void> | undefined
+  const flows = options.flows ?? ALL_FLOWS
+  const firstTasks = new Set(flows.map((f) => f.tasks[0]))
+  const observer: FlowObserver = { taskDone: (_job, task, phase) => (hold && phase === 'execute' && firstTasks.has(task) ? hold : undefined) }
+  const runner = startWorker({
+    context, observer,
+    flows, ...workerSettings(config), pollMs: 50,
   })
-  wake = () => runner.wake()
+  wake = (jobId) => runner.wake(jobId)
   const app = createApi({
     log, registry: createMetricsRegistry(),
     healthcheck: { enabled: true, refreshIntervalSeconds: 1, probe: () => db.ping() },
@@ -49,6 +65,14 @@ export async function startApi(t: TestContext, options: { engine?: DatabaseEngin
   })
   return {
     app, deps,
+    holdWorker() {
+      let release = () => {}
+      hold = new Promise<void>((resolve) => { release = resolve })
+      return () => {
+        hold = undefined
+        release()
+      }
+    },
     async until(url, done) {
       for (let i = 0; i < 500; i++) {
         const res = await app.inject({ method: 'GET', url })

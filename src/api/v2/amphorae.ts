@@ -60,14 +60,14 @@ export function registerAmphoraRoutes(app: FastifyInstance, deps: ApiDeps): void
     app.delete<IdParams>(path, async (req, reply) => {
       const { id } = req.params
       deps.access.enforce(req, 'amphora:delete', caller(req))
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         const amphora = await amphorae.get(id, trx)
         if (!amphora || amphora.status === 'DELETED') throw new NotFound(LABEL, id)
         // Compare-and-set: of two concurrent deletes, one wins and the other sees PENDING_DELETE.
         if (!await amphorae.setStatus(id, 'PENDING_DELETE', { from: DELETABLE }, trx)) throw immutableAmphora(id)
-        await deps.jobs.enqueue(trx, { kind: 'amphora.delete', target_type: 'amphora', target_id: id, load_balancer_id: amphora.load_balancer_id })
+        return deps.jobs.enqueue(trx, { kind: 'amphora.delete', target_type: 'amphora', target_id: id, load_balancer_id: amphora.load_balancer_id })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(204).send()
     })
   }
@@ -90,11 +90,11 @@ export function registerAmphoraRoutes(app: FastifyInstance, deps: ApiDeps): void
       const lbId = amphora.load_balancer_id
       // spec/api-v2.md §18: an amphora without a load balancer is refused (upstream: 500).
       if (lbId === null) throw immutableAmphora(id)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockLoadBalancerForChild(deps, trx, lbId)
-        await deps.jobs.enqueue(trx, { kind: 'amphora.failover', target_type: 'amphora', target_id: id, load_balancer_id: lbId })
+        return deps.jobs.enqueue(trx, { kind: 'amphora.failover', target_type: 'amphora', target_id: id, load_balancer_id: lbId })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(202).send()
     })
   }
@@ -107,10 +107,10 @@ export function registerAmphoraRoutes(app: FastifyInstance, deps: ApiDeps): void
       const lbId = amphora.load_balancer_id
       if (lbId === null) throw immutableAmphora(id)
       // No status changes: the refresh touches only the agent's own settings (spec/flows.md §7.4).
-      await db.transaction(async (trx) => {
-        await deps.jobs.enqueue(trx, { kind: 'amphora.update_agent_config', target_type: 'amphora', target_id: id, load_balancer_id: lbId })
+      const job = await db.transaction(async (trx) => {
+        return deps.jobs.enqueue(trx, { kind: 'amphora.update_agent_config', target_type: 'amphora', target_id: id, load_balancer_id: lbId })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(202).send()
     })
   }

@@ -25,8 +25,8 @@ export interface ApiDeps {
   catalog: CatalogRepository
   jobs: JobRepository
   providers: ProviderRegistry
-  /** Tells the worker a job was queued (a lost wake-up only delays it: the worker also polls). */
-  notifyWorker(): void
+  /** Tells the workers a job was committed, by id when known (a lost announcement only delays it: workers also poll). */
+  notifyWorker(jobId?: string): void
   /** The caller, as the configured identity engine sees it. */
   context(req: FastifyRequest): RequestContext
   /** Policy decisions for the caller (rbac.md). */
@@ -35,7 +35,7 @@ export interface ApiDeps {
   quotas: QuotaGate
 }
 
-export function createApiDeps(config: OctaviaConfig, db: Database, clock: Clock, notifyWorker: () => void): ApiDeps {
+export function createApiDeps(config: OctaviaConfig, db: Database, clock: Clock, notifyWorker: (jobId?: string) => void): ApiDeps {
   return {
     config, db, clock, notifyWorker,
     inventory: new NetworkInventory(config.networks),

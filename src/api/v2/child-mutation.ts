@@ -1,6 +1,6 @@
 import { Immutable, NotFound } from '../../common/errors.ts'
 import type { Transaction } from '../../db/database.ts'
-import type { JsonValue } from '../../db/repositories/job-repository.ts'
+import type { Job, JsonValue } from '../../db/repositories/job-repository.ts'
 import type { Schema } from '../../db/schema.ts'
 import { L7PolicyRepository, type L7Policy } from '../../db/repositories/l7policy-repository.ts'
 import { ListenerRepository } from '../../db/repositories/listener-repository.ts'
@@ -22,8 +22,8 @@ export async function lockLoadBalancerForChild(deps: ApiDeps, trx: Transaction<S
 /** Queues the worker job for a child change, in the transaction that set the PENDING_* statuses. */
 export async function enqueueChildJob(deps: ApiDeps, trx: Transaction<Schema>, job: {
   kind: string; target_type: string; target_id: string; load_balancer_id: string; payload?: JsonValue
-}): Promise<void> {
-  await deps.jobs.enqueue(trx, job)
+}): Promise<Job> {
+  return deps.jobs.enqueue(trx, job)
 }
 
 /**

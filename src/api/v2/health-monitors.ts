@@ -56,7 +56,7 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
       checkNewHealthMonitorType(settings, pool.protocol, body.type, body.delay)
       const driver = deps.providers.load(lb.provider)
       const id = newId()
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await deps.quotas.consume(trx, req, lb.project_id, 'health_monitor')
         const locked = await lockPoolForChild(deps, trx, pool.id)
         const values = newHealthMonitorValues(body)
@@ -69,11 +69,11 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
           throw err
         }
         driver.checkHealthMonitorType(values.type)
-        await enqueueChildJob(deps, trx, { kind: 'healthmonitor.create', target_type: 'healthmonitor', target_id: id, load_balancer_id: lb.id, payload: { pool_id: pool.id } })
+        return enqueueChildJob(deps, trx, { kind: 'healthmonitor.create', target_type: 'healthmonitor', target_id: id, load_balancer_id: lb.id, payload: { pool_id: pool.id } })
       })
       // Rendered before the worker is told, so the answer shows the statuses this call wrote.
       const healthmonitor = renderHealthMonitor(await find(id))
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(201).send({ healthmonitor })
     })
 
@@ -126,14 +126,14 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
         ...(body.tags !== undefined && body.tags !== null && { tags: body.tags }),
       }
       deps.providers.load(lb.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockPoolForChild(deps, trx, pool.id)
         await monitors.update(id, changes, trx)
         await monitors.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
-        await enqueueChildJob(deps, trx, { kind: 'healthmonitor.update', target_type: 'healthmonitor', target_id: id, load_balancer_id: lb.id, payload: { pool_id: pool.id } })
+        return enqueueChildJob(deps, trx, { kind: 'healthmonitor.update', target_type: 'healthmonitor', target_id: id, load_balancer_id: lb.id, payload: { pool_id: pool.id } })
       })
       const healthmonitor = renderHealthMonitor(await find(id))
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return { healthmonitor }
     })
 
@@ -142,12 +142,12 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
       const current = await find(id)
       const { pool, lb } = await loadParent(current.pool_id)
       deps.providers.load(lb.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockPoolForChild(deps, trx, pool.id)
         await monitors.setProvisioningStatus(id, 'PENDING_DELETE', {}, trx)
-        await enqueueChildJob(deps, trx, { kind: 'healthmonitor.delete', target_type: 'healthmonitor', target_id: id, load_balancer_id: lb.id, payload: { pool_id: pool.id } })
+        return enqueueChildJob(deps, trx, { kind: 'healthmonitor.delete', target_type: 'healthmonitor', target_id: id, load_balancer_id: lb.id, payload: { pool_id: pool.id } })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(204).send()
     })
   }

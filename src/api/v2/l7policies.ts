@@ -68,20 +68,20 @@ export function registerL7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): voi
       if (body.redirect_pool_id) await checkRedirectPool(pools, db.kysely, body.redirect_pool_id, listener.protocol)
       const driver = deps.providers.load(lb.provider)
       const id = newId()
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await deps.quotas.consume(trx, req, lb.project_id, 'l7policy', 1)
         const redirect = normaliseRedirect(createRedirect(body))
         await lockListenerForChild(deps, trx, listener)
         await checkOwnPool(trx, redirect, lb)
         await policies.create({ ...newL7PolicyValues(body, redirect, { id: listener.id, project_id: lb.project_id }), id }, trx)
         driver.checkL7PolicyListener(listener.protocol)
-        await enqueueChildJob(deps, trx, {
+        return enqueueChildJob(deps, trx, {
           kind: 'l7policy.create', target_type: 'l7policy', target_id: id, load_balancer_id: lb.id, payload: { listener_id: listener.id },
         })
       })
       // Rendered before the worker is told, so the answer shows the statuses this call wrote.
       const l7policy = renderL7Policy(await find(id))
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(201).send({ l7policy })
     })
 
@@ -110,17 +110,17 @@ export function registerL7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const redirect = normaliseRedirect(redirectOf(body))
       if (redirect.redirect_pool_id) await checkRedirectPool(pools, db.kysely, redirect.redirect_pool_id, listener.protocol)
       deps.providers.load(lb.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockListenerForChild(deps, trx, listener)
         await checkOwnPool(trx, redirect, lb)
         await policies.update(id, l7PolicyChanges(body, redirect), trx)
         await policies.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
-        await enqueueChildJob(deps, trx, {
+        return enqueueChildJob(deps, trx, {
           kind: 'l7policy.update', target_type: 'l7policy', target_id: id, load_balancer_id: lb.id, payload: { listener_id: listener.id },
         })
       })
       const l7policy = renderL7Policy(await find(id))
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return { l7policy }
     })
 
@@ -130,14 +130,14 @@ export function registerL7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { listener, lb } = await parentsOf(current.listener_id)
       deps.access.enforce(req, 'l7policy:delete', current.project_id)
       deps.providers.load(lb.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockListenerForChild(deps, trx, listener)
         await policies.setProvisioningStatus(id, 'PENDING_DELETE', {}, trx)
-        await enqueueChildJob(deps, trx, {
+        return enqueueChildJob(deps, trx, {
           kind: 'l7policy.delete', target_type: 'l7policy', target_id: id, load_balancer_id: lb.id, payload: { listener_id: listener.id },
         })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(204).send()
     })
   }

@@ -74,18 +74,18 @@ export function registerL7RuleRoutes(app: FastifyInstance, deps: ApiDeps): void 
       checkRuleCount(policyId, await policies.ruleCount(policyId))
       deps.providers.load(lb.provider)
       const id = newId()
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await deps.quotas.consume(trx, req, lb.project_id, 'l7rule', 1)
         await lockL7PolicyForChild(deps, trx, policyId)
         await rules.create({ ...newL7RuleValues(body, policyId, lb.project_id), id }, trx)
-        await enqueueChildJob(deps, trx, {
+        return enqueueChildJob(deps, trx, {
           kind: 'l7rule.create', target_type: 'l7rule', target_id: id, load_balancer_id: lb.id,
           payload: { l7policy_id: policyId, listener_id: policy.listener_id },
         })
       })
       // Rendered before the worker is told, so the answer shows the statuses this call wrote.
       const rule = renderL7Rule(await find(id))
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(201).send({ rule })
     })
 
@@ -134,17 +134,17 @@ export function registerL7RuleRoutes(app: FastifyInstance, deps: ApiDeps): void 
         ...(body.tags != null && { tags: body.tags }),
       }
       deps.providers.load(lb.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockL7PolicyForChild(deps, trx, policyId)
         await rules.update(id, changes, trx)
         await rules.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
-        await enqueueChildJob(deps, trx, {
+        return enqueueChildJob(deps, trx, {
           kind: 'l7rule.update', target_type: 'l7rule', target_id: id, load_balancer_id: lb.id,
           payload: { l7policy_id: policyId, listener_id: policy.listener_id },
         })
       })
       const rule = renderL7Rule(await find(id))
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return { rule }
     })
 
@@ -154,15 +154,15 @@ export function registerL7RuleRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const { policy, lb } = await parentsOf(policyId)
       deps.access.enforce(req, 'l7rule:delete', current.project_id)
       deps.providers.load(lb.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockL7PolicyForChild(deps, trx, policyId)
         await rules.setProvisioningStatus(id, 'PENDING_DELETE', {}, trx)
-        await enqueueChildJob(deps, trx, {
+        return enqueueChildJob(deps, trx, {
           kind: 'l7rule.delete', target_type: 'l7rule', target_id: id, load_balancer_id: lb.id,
           payload: { l7policy_id: policyId, listener_id: policy.listener_id },
         })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(204).send()
     })
   }

@@ -60,7 +60,7 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const values = newListenerValues(body, lb, deps.config)
       const { id } = values
       const { protocol } = body
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await deps.quotas.consume(trx, req, lb.project_id, 'listener')
         if (values.default_pool_id) await checkDefaultPool(listeners, trx, lb.id, values.default_pool_id, protocol)
         // spec/api-v2.md §9.3: a busy load balancer is reported before the remaining 400s.
@@ -68,9 +68,9 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
         await checkNewListener(listeners, trx, lb, values, protocol, deps.config.api_settings)
         await listeners.create(values, trx)
         driver.checkListenerProtocol(protocol)
-        await enqueueChildJob(deps, trx, { kind: 'listener.create', target_type: 'listener', target_id: id, load_balancer_id: lb.id })
+        return enqueueChildJob(deps, trx, { kind: 'listener.create', target_type: 'listener', target_id: id, load_balancer_id: lb.id })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(201).send({ listener: renderListener(await find(id)) })
     })
 
@@ -95,15 +95,15 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
       // spec/api-v2.md §9.4: on update the 400s come before the status test.
       checkListenerUpdate(body, current, lb, deps.config.api_settings)
       const changes = updateChanges(body, deps.config)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         if (body.default_pool_id) await checkDefaultPool(listeners, trx, lb.id, body.default_pool_id, protocol)
         deps.providers.load(lb.provider)
         await lockLoadBalancerForChild(deps, trx, lb.id)
         await listeners.update(id, changes, trx)
         await listeners.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
-        await enqueueChildJob(deps, trx, { kind: 'listener.update', target_type: 'listener', target_id: id, load_balancer_id: lb.id })
+        return enqueueChildJob(deps, trx, { kind: 'listener.update', target_type: 'listener', target_id: id, load_balancer_id: lb.id })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return { listener: renderListener(await find(id)) }
     })
 
@@ -112,12 +112,12 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const current = await find(id)
       const lb = await findLoadBalancer(current.load_balancer_id)
       deps.providers.load(lb.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockLoadBalancerForChild(deps, trx, lb.id)
         await listeners.setProvisioningStatus(id, 'PENDING_DELETE', {}, trx)
-        await enqueueChildJob(deps, trx, { kind: 'listener.delete', target_type: 'listener', target_id: id, load_balancer_id: lb.id })
+        return enqueueChildJob(deps, trx, { kind: 'listener.delete', target_type: 'listener', target_id: id, load_balancer_id: lb.id })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(204).send()
     })
   }

@@ -148,7 +148,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
 
       const id = newId()
       let graph: CreatedGraph = { listenerIds: [], pools: [], l7policyIds: [], l7ruleIds: [] }
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         // spec/api-v2.md §8.2 step 7: before the VIP is taken.
         await deps.quotas.consume(trx, req, projectId, 'load_balancer')
         const port = await bindVip(placement, { id, project_id: projectId }, deps.ports, trx)
@@ -172,11 +172,11 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
         graph = await createFullGraph(deps, req, trx, lb, planFullGraph(body.listeners ?? [], body.pools ?? []), driver)
         // The provider's create comes last (spec/api-v2.md §6.6 step 5), with the topology the LB got.
         driver.checkTopology(topology)
-        await jobs.enqueue(trx, { kind: 'loadbalancer.create', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
+        return jobs.enqueue(trx, { kind: 'loadbalancer.create', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
       })
       // Rendered before the worker is told, so the answer shows the statuses this call wrote.
       const loadbalancer = await renderedGraph(id, graph)
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(201).send({ loadbalancer })
     })
 
@@ -198,7 +198,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       if (body.vip_qos_policy_id) throw validation('VIP QoS policy is not allowed in this deployment.')
       refuseSecurityGroups(body.vip_sg_ids)
       deps.providers.load(current.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockActive(deps, trx, id, ['ACTIVE'])
         await loadBalancers.update(id, {
           ...(body.name !== undefined ? { name: body.name } : {}),
@@ -208,9 +208,9 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
           ...(body.tags !== undefined && body.tags !== null ? { tags: body.tags } : {}),
         }, trx)
         await loadBalancers.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
-        await jobs.enqueue(trx, { kind: 'loadbalancer.update', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
+        return jobs.enqueue(trx, { kind: 'loadbalancer.update', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return { loadbalancer: await rendered(id) }
     })
 
@@ -220,12 +220,12 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       deps.providers.load(current.provider)
       const cascade = queryFlag(req.query.cascade)
       if (!cascade && await loadBalancers.hasChildren(id)) throw validation(`Cannot delete Load Balancer ${id} - it has children`)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockActive(deps, trx, id, ['ACTIVE', 'ERROR'])
         await loadBalancers.setProvisioningStatus(id, 'PENDING_DELETE', {}, trx)
-        await jobs.enqueue(trx, { kind: 'loadbalancer.delete', target_type: 'loadbalancer', target_id: id, load_balancer_id: id, payload: { cascade } })
+        return jobs.enqueue(trx, { kind: 'loadbalancer.delete', target_type: 'loadbalancer', target_id: id, load_balancer_id: id, payload: { cascade } })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(204).send()
     })
   }
@@ -255,12 +255,12 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       // spec/api-v2.md §8.7: admin only by default, checked against the LB's project.
       deps.access.enforce(req, 'loadbalancer:put_failover', current.project_id)
       deps.providers.load(current.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockActive(deps, trx, id, ['ACTIVE', 'ERROR'])
         await loadBalancers.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
-        await jobs.enqueue(trx, { kind: 'loadbalancer.failover', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
+        return jobs.enqueue(trx, { kind: 'loadbalancer.failover', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(202).send()
     })
   }

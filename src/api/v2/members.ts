@@ -91,17 +91,17 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
       checkSubnet(body.subnet_id)
       const { lb, driver } = await loadParent(poolId)
       const id = newId()
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await deps.quotas.consume(trx, req, lb.project_id, 'member')
         await checkSriov(deps.catalog, lb, body.request_sriov === true, trx)
         const pool = await lockPoolForChild(deps, trx, poolId)
         await insertMember(members, trx, { ...newMemberFields(body, pool, lb), id })
         checkAddressFamilies(driver, lb, pool, [body.address])
-        await enqueueChildJob(deps, trx, { kind: 'member.create', target_type: 'member', target_id: id, load_balancer_id: lb.id, payload: { pool_id: poolId } })
+        return enqueueChildJob(deps, trx, { kind: 'member.create', target_type: 'member', target_id: id, load_balancer_id: lb.id, payload: { pool_id: poolId } })
       })
       // Rendered before the worker is told, so the answer shows the statuses this call wrote.
       const member = renderMember(await find(poolId, id))
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(201).send({ member })
     })
 
@@ -116,8 +116,9 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const items = parseListBody(req.body, BATCH)
       const additiveOnly = queryFlag(req.query.additive_only)
       const { lb, driver } = await loadParent(poolId)
+      let jobId: string
       try {
-        await db.transaction(async (trx) => {
+        jobId = await db.transaction(async (trx) => {
           const pool = await lockPoolForChild(deps, trx, poolId)
           const plan = planBatch(await members.listByPool(poolId, trx), items, additiveOnly, (address) => checkNotReserved(address, reservedIps))
           if (plan.created.length + plan.updated.length + plan.deleted.length === 0) throw new NothingToChange()
@@ -133,14 +134,15 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
           }
           for (const item of plan.created) await insertMember(members, trx, newMemberFields(item, pool, lb))
           checkAddressFamilies(driver, lb, pool, items.map((i) => i.address))
-          await enqueueChildJob(deps, trx, { kind: 'member.batch_update', target_type: 'pool', target_id: poolId, load_balancer_id: lb.id, payload: { pool_id: poolId } })
+          const job = await enqueueChildJob(deps, trx, { kind: 'member.batch_update', target_type: 'pool', target_id: poolId, load_balancer_id: lb.id, payload: { pool_id: poolId } })
+          return job.id
         })
       } catch (err) {
         // An empty change set is not an error: the rollback undid the locking statuses, as upstream never sets them.
         if (!(err instanceof NothingToChange)) throw err
         return reply.code(202).send()
       }
-      deps.notifyWorker()
+      deps.notifyWorker(jobId)
       return reply.code(202).send()
     })
   }
@@ -155,7 +157,7 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const body = parseBody(req.body, UPDATE)
       await find(poolId, id)
       const { lb } = await loadParent(poolId)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockPoolForChild(deps, trx, poolId)
         await members.update(id, {
           ...(body.name !== undefined && { name: body.name }),
@@ -168,10 +170,10 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
           ...(body.tags !== undefined && body.tags !== null && { tags: body.tags }),
         }, trx)
         await members.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
-        await enqueueChildJob(deps, trx, { kind: 'member.update', target_type: 'member', target_id: id, load_balancer_id: lb.id, payload: { pool_id: poolId } })
+        return enqueueChildJob(deps, trx, { kind: 'member.update', target_type: 'member', target_id: id, load_balancer_id: lb.id, payload: { pool_id: poolId } })
       })
       const member = renderMember(await find(poolId, id))
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return { member }
     })
 
@@ -179,12 +181,12 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const { pool_id: poolId, id } = req.params
       await find(poolId, id)
       const { lb } = await loadParent(poolId)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockPoolForChild(deps, trx, poolId)
         await members.setProvisioningStatus(id, 'PENDING_DELETE', {}, trx)
-        await enqueueChildJob(deps, trx, { kind: 'member.delete', target_type: 'member', target_id: id, load_balancer_id: lb.id, payload: { pool_id: poolId } })
+        return enqueueChildJob(deps, trx, { kind: 'member.delete', target_type: 'member', target_id: id, load_balancer_id: lb.id, payload: { pool_id: poolId } })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(204).send()
     })
   }

@@ -92,7 +92,7 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const loadBalancerId = lb.id
       const projectId = lb.project_id
 
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await deps.quotas.consume(trx, req, projectId, 'pool')
         if (listener) {
           const current = await pools.listener(listener.id, trx)
@@ -106,9 +106,9 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
         if (listener && !(await pools.setDefaultPoolOf(listener.id, loadBalancerId, id, trx))) throw new NotFound(LABEL, id)
         driver.checkPoolProtocol(body.protocol)
         driver.checkPoolAlgorithm(body.lb_algorithm)
-        await enqueueChildJob(deps, trx, { kind: 'pool.create', target_type: 'pool', target_id: id, load_balancer_id: loadBalancerId })
+        return enqueueChildJob(deps, trx, { kind: 'pool.create', target_type: 'pool', target_id: id, load_balancer_id: loadBalancerId })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(201).send({ pool: await rendered(id) })
     })
 
@@ -161,15 +161,15 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
         ...(tlsVersions !== undefined && { tls_versions: tlsVersions.join(',') }),
         ...(body.alpn_protocols !== undefined && { alpn_protocols: body.alpn_protocols === null ? null : body.alpn_protocols.join(',') }),
       }
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockLoadBalancerForChild(deps, trx, lb.id)
         await pools.setListenersProvisioningStatus(await pools.listenersUsing(id, trx), 'PENDING_UPDATE', {}, trx)
         await pools.setProvisioningStatus(id, 'PENDING_UPDATE', {}, trx)
         if (algorithm !== undefined) driver.checkPoolAlgorithm(algorithm)
         await pools.update(id, changes, trx)
-        await enqueueChildJob(deps, trx, { kind: 'pool.update', target_type: 'pool', target_id: id, load_balancer_id: lb.id })
+        return enqueueChildJob(deps, trx, { kind: 'pool.update', target_type: 'pool', target_id: id, load_balancer_id: lb.id })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return { pool: await rendered(id) }
     })
 
@@ -180,13 +180,13 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (policy !== undefined) throw new Conflict(`Pool ${id} is in use by L7 policy ${policy}`)
       const lb = await loadBalancerOf(pool)
       deps.providers.load(lb.provider)
-      await db.transaction(async (trx) => {
+      const job = await db.transaction(async (trx) => {
         await lockLoadBalancerForChild(deps, trx, lb.id)
         await pools.setListenersProvisioningStatus(await pools.listenersUsing(id, trx), 'PENDING_UPDATE', {}, trx)
         await pools.setProvisioningStatus(id, 'PENDING_DELETE', {}, trx)
-        await enqueueChildJob(deps, trx, { kind: 'pool.delete', target_type: 'pool', target_id: id, load_balancer_id: lb.id })
+        return enqueueChildJob(deps, trx, { kind: 'pool.delete', target_type: 'pool', target_id: id, load_balancer_id: lb.id })
       })
-      deps.notifyWorker()
+      deps.notifyWorker(job.id)
       return reply.code(204).send()
     })
   }

@@ -7,8 +7,11 @@ import { registerNeutronRoutes } from '../../api/neutron/neutron-routes.ts'
 import { createApiDeps } from '../../api/v2/api-deps.ts'
 import { V2_ROUTES } from '../../api/v2/routes.ts'
 import { systemClock } from '../../common/clock.ts'
+import { createFlowContext } from '../../controller/flow-context.ts'
 import { ALL_FLOWS } from '../../controller/flows/all-flows.ts'
-import { startJobRunner } from '../../controller/job-runner.ts'
+import { MemoryQueue } from '../../controller/queue/memory-queue.ts'
+import { startWorker } from '../../controller/worker.ts'
+import { workerSettings } from '../../controller/worker-settings.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
 import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
@@ -68,12 +71,12 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
 /** Starts the API listener and its metrics endpoint; returns them in start order. */
 export async function startApiService(config: OctaviaConfig, db: Database, log: Logger): Promise<Stoppable[]> {
   const registry = createMetricsRegistry({ service: 'octavia-api' })
-  // Until the durable worker exists, the API process runs the jobs it queues itself.
-  // The wake-up is only called by requests, after the runner below exists.
-  const deps = createApiDeps(config, db, systemClock, () => runner.wake())
-  const runner = startJobRunner({
-    context: { db, clock: systemClock, log, loadBalancers: deps.loadBalancers, ports: deps.ports },
-    flows: ALL_FLOWS,
+  // The API process runs a worker on the jobs it queues itself.
+  const queue = new MemoryQueue()
+  const deps = createApiDeps(config, db, systemClock, (jobId) => (jobId === undefined ? runner.wake() : queue.announce(jobId)))
+  const runner = startWorker({
+    context: createFlowContext({ db, clock: systemClock, log, subnets: config.networks, reservedIps: config.networking.reserved_ips }),
+    flows: ALL_FLOWS, queue, ...workerSettings(config),
   })
   const app = createApi({
     log,

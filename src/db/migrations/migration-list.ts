@@ -3,6 +3,7 @@ import { initial } from './0001_initial.ts'
 import { sniRefLength } from './0002_sni_ref_length.ts'
 import { listOrderIndexes } from './0003_list_order_indexes.ts'
 import { l7ListOrderIndexes } from './0004_l7_list_order_indexes.ts'
+import { jobFailedStep } from './0005_job_failed_step.ts'
 
 /**
  * Every migration, in order. Names sort in application order and are recorded in the
@@ -13,4 +14,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Engine
   ['0002_sni_ref_length', sniRefLength],
   ['0003_list_order_indexes', listOrderIndexes],
   ['0004_l7_list_order_indexes', l7ListOrderIndexes],
+  ['0005_job_failed_step', jobFailedStep],
 ]

@@ -26,6 +26,25 @@ export interface NewJob {
   run_after?: Date
 }
 
+export interface JobFilter {
+  state?: JobState
+  load_balancer_id?: string
+  kind?: string
+  /** At most this many, newest first (default 100). */
+  limit?: number
+}
+
+/**
+ * The caller no longer holds the job's lease (it expired and another worker took the job over,
+ * or the job ended). Thrown inside a transaction so that the work done in it is rolled back.
+ */
+export class LeaseLost extends Error {
+  constructor(readonly jobId: string, readonly owner: string) {
+    super(`lease on job ${jobId} is no longer held by ${owner}`)
+    this.name = 'LeaseLost'
+  }
+}
+
 function toJob(row: Selectable<JobsTable>): Job {
   return { ...row, payload: JSON.parse(row.payload) as JsonValue }
 }
@@ -34,8 +53,8 @@ function toJob(row: Selectable<JobsTable>): Job {
  * Jobs (flow runs) and their journal. A worker claims a due job under a lease, renews the
  * lease while it works, journals each completed step, and ends the job; a job whose lease
  * ran out (its worker died) can be claimed by another worker, which resumes from the journal.
- * Methods that end or advance a job take the lease owner and do nothing (resolve false)
- * when the caller no longer holds the lease.
+ * Methods that end or advance a job take the lease owner and do nothing (resolve false, or
+ * throw LeaseLost inside a caller's transaction) when the caller no longer holds the lease.
  */
 export class JobRepository {
   constructor(private readonly db: Database, private readonly clock: Clock) {}
@@ -47,7 +66,7 @@ export class JobRepository {
       id: job.id ?? newId(), kind: job.kind, target_type: job.target_type, target_id: job.target_id,
       load_balancer_id: job.load_balancer_id ?? null, payload: JSON.stringify(job.payload ?? {}), state: 'pending' as const,
       attempts: 0, lease_owner: null, lease_expires_at: null, run_after: job.run_after ?? now, last_error: null,
-      current_step: null, created_at: now, updated_at: null,
+      current_step: null, failed_step: null, created_at: now, updated_at: null,
     }
     await trx.insertInto('jobs').values(row).execute()
     return toJob(row)
@@ -62,6 +81,16 @@ export class JobRepository {
   async listByLoadBalancer(loadBalancerId: string, executor: Executor = this.db.kysely): Promise<Job[]> {
     const rows = await executor.selectFrom('jobs').selectAll().where('load_balancer_id', '=', loadBalancerId)
       .orderBy('created_at').orderBy('id').execute()
+    return rows.map(toJob)
+  }
+
+  /** Jobs matching every given field, newest first. */
+  async list(filter: JobFilter = {}, executor: Executor = this.db.kysely): Promise<Job[]> {
+    let query = executor.selectFrom('jobs').selectAll()
+    if (filter.state !== undefined) query = query.where('state', '=', filter.state)
+    if (filter.load_balancer_id !== undefined) query = query.where('load_balancer_id', '=', filter.load_balancer_id)
+    if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind)
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 100).execute()
     return rows.map(toJob)
   }
 
@@ -132,39 +161,67 @@ export class JobRepository {
   }
 
   /**
+   * The first statement of every transaction that advances a job: proves `owner` still holds
+   * the lease (and extends it), locking the job row until the transaction ends, so no other
+   * worker can claim the job in between. Throws LeaseLost (rolling the transaction back) if not.
+   */
+  async holdLease(trx: Executor, id: string, owner: string, leaseMs: number, currentStep?: string): Promise<void> {
+    const now = this.clock.now()
+    const { numUpdatedRows } = await trx.updateTable('jobs')
+      .set({ lease_expires_at: new Date(now.getTime() + leaseMs), updated_at: now, ...(currentStep === undefined ? {} : { current_step: currentStep }) })
+      .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'running')
+      .executeTakeFirst()
+    if (numUpdatedRows === 0n) throw new LeaseLost(id, owner)
+  }
+
+  /** Adds a completed step to the journal (in the transaction that holds the lease); a step is journaled once. */
+  async journal(trx: Executor, id: string, step: { index: number; name: string; result?: JsonValue; reverted?: boolean }): Promise<void> {
+    const now = this.clock.now()
+    await trx.insertInto('job_steps').values({
+      job_id: id, step_index: step.index, step_name: step.name, result: JSON.stringify(step.result ?? null),
+      completed_at: now, reverted_at: step.reverted ? now : null,
+    }).execute()
+  }
+
+  /**
    * Journals a completed step and makes it the job's current step, atomically, while
    * `owner` holds the lease; false (nothing written) when it does not.
    */
-  async recordStep(id: string, owner: string, step: { index: number; name: string; result?: JsonValue }): Promise<boolean> {
-    return this.db.transaction(async (trx) => {
-      const now = this.clock.now()
-      const { numUpdatedRows } = await trx.updateTable('jobs').set({ current_step: step.name, updated_at: now })
-        .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'running').executeTakeFirst()
-      if (numUpdatedRows === 0n) return false
-      await trx.insertInto('job_steps').values({
-        job_id: id, step_index: step.index, step_name: step.name, result: JSON.stringify(step.result ?? null),
-        completed_at: now, reverted_at: null,
-      }).execute()
+  async recordStep(id: string, owner: string, step: { index: number; name: string; result?: JsonValue }, leaseMs = 30_000): Promise<boolean> {
+    try {
+      await this.db.transaction(async (trx) => {
+        await this.holdLease(trx, id, owner, leaseMs, step.name)
+        await this.journal(trx, id, step)
+      })
       return true
-    })
+    } catch (err) {
+      if (err instanceof LeaseLost) return false
+      throw err
+    }
   }
 
-  /** Notes that a journaled step's revert is done, so a resumed revert skips it. */
-  async markStepReverted(id: string, owner: string, index: number): Promise<boolean> {
-    return this.db.transaction(async (trx) => {
-      const holder = await trx.selectFrom('jobs').select('id').where('id', '=', id).where('lease_owner', '=', owner)
-        .where('state', '=', 'running').executeTakeFirst()
-      if (!holder) return false
-      const { numUpdatedRows } = await trx.updateTable('job_steps').set({ reverted_at: this.clock.now() })
-        .where('job_id', '=', id).where('step_index', '=', index).executeTakeFirst()
-      return numUpdatedRows > 0n
-    })
+  /** Notes that a journaled step's revert is done (in the transaction that holds the lease), so a resumed revert skips it. */
+  async markReverted(trx: Executor, id: string, index: number): Promise<void> {
+    await trx.updateTable('job_steps').set({ reverted_at: this.clock.now() })
+      .where('job_id', '=', id).where('step_index', '=', index).execute()
   }
 
   /** The journal, in step order. */
   async steps(id: string, executor: Executor = this.db.kysely): Promise<JobStep[]> {
     const rows = await executor.selectFrom('job_steps').selectAll().where('job_id', '=', id).orderBy('step_index').execute()
     return rows.map((row) => ({ ...row, result: JSON.parse(row.result ?? 'null') as JsonValue }))
+  }
+
+  /**
+   * Turns the job from going forward to reverting: `failedStep` failed for good with `error`.
+   * Kept on the row, so a worker that takes the job over carries on reverting.
+   */
+  async startRevert(id: string, owner: string, failure: { failed_step: string; error: string }, executor: Executor = this.db.kysely): Promise<boolean> {
+    const { numUpdatedRows } = await executor.updateTable('jobs')
+      .set({ failed_step: failure.failed_step, last_error: failure.error, updated_at: this.clock.now() })
+      .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'running')
+      .executeTakeFirst()
+    return numUpdatedRows > 0n
   }
 
   /** Ends the job as succeeded. */
@@ -177,9 +234,19 @@ export class JobRepository {
     return this.#finish(id, owner, { state: outcome.state, last_error: outcome.error }, executor)
   }
 
-  /** Gives the job back to be claimed again at `run_after` (back-off, or now on shutdown). */
+  /** Gives the job back to be claimed again at `run_after` (back-off after a transient error). */
   retryLater(id: string, owner: string, retry: { run_after: Date; error?: string | null }, executor?: Executor): Promise<boolean> {
     return this.#finish(id, owner, { state: 'pending', run_after: retry.run_after, last_error: retry.error ?? null }, executor)
+  }
+
+  /** Gives the job back at once without counting the attempt (the worker is shutting down). */
+  async handBack(id: string, owner: string, executor: Executor = this.db.kysely): Promise<boolean> {
+    const now = this.clock.now()
+    const { numUpdatedRows } = await executor.updateTable('jobs')
+      .set((eb) => ({ state: 'pending', run_after: now, lease_owner: null, lease_expires_at: null, updated_at: now, attempts: eb('attempts', '-', 1) }))
+      .where('id', '=', id).where('lease_owner', '=', owner).where('state', '=', 'running')
+      .executeTakeFirst()
+    return numUpdatedRows > 0n
   }
 
   async #finish(id: string, owner: string, fields: { state: JobState; last_error: string | null; run_after?: Date },
@@ -191,3 +258,4 @@ export class JobRepository {
     return numUpdatedRows > 0n
   }
 }
+

@@ -205,7 +205,7 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
    * PENDING_UPDATE becomes ACTIVE (one statement per table).
    */
   activateTree(id: string, executor?: Executor): Promise<void> {
-    return this.#setTreeActive(id, ['PENDING_CREATE', 'PENDING_UPDATE'], executor)
+    return this.#setTreeStatus(id, 'ACTIVE', ['PENDING_CREATE', 'PENDING_UPDATE'], executor)
   }
 
   /**
@@ -214,14 +214,26 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
    * and objects being deleted keep their status.
    */
   markTreeActive(id: string, executor?: Executor): Promise<void> {
-    return this.#setTreeActive(id, ['PENDING_CREATE', 'PENDING_UPDATE', 'ERROR'], executor)
+    return this.#setTreeStatus(id, 'ACTIVE', ['PENDING_CREATE', 'PENDING_UPDATE', 'ERROR'], executor)
   }
 
-  async #setTreeActive(id: string, from: readonly ProvisioningStatus[], executor?: Executor): Promise<void> {
+  /**
+   * A failed load-balancer flow: the LB ERROR, and every object under it still PENDING_CREATE or
+   * PENDING_UPDATE (a single-call create's listeners, pools, ...) too, so nothing is left pending
+   * once the flow has ended.
+   */
+  async markTreeError(id: string, executor?: Executor): Promise<void> {
+    await inTransaction(this.db, executor, async (trx) => {
+      await this.#setTreeStatus(id, 'ERROR', ['PENDING_CREATE', 'PENDING_UPDATE'], trx)
+      await setProvisioningStatus(trx, 'load_balancer', id, 'ERROR', { at: this.clock.now() })
+    })
+  }
+
+  async #setTreeStatus(id: string, to: 'ACTIVE' | 'ERROR', from: readonly ProvisioningStatus[], executor?: Executor): Promise<void> {
     const at = this.clock.now()
     const statuses = [...from]
     await inTransaction(this.db, executor, async (trx) => {
-      const set = { provisioning_status: 'ACTIVE' as const, updated_at: at }
+      const set = { provisioning_status: to, updated_at: at }
       await trx.updateTable('load_balancer').set(set).where('id', '=', id).where('provisioning_status', 'in', statuses).execute()
       for (const table of CHILD_TABLES_WITH_TAGS) {
         await trx.updateTable(table).set(set).where('load_balancer_id', '=', id).where('provisioning_status', 'in', statuses).execute()

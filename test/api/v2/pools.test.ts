@@ -1,7 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { DEFAULT_SUBNET_ID } from '../../../src/config/defaults.ts'
-import { PoolRepository } from '../../../src/db/repositories/pool-repository.ts'
 import { seedHealthMonitor, seedL7Policy, seedListener, seedMember } from '../../helpers/db-seed.ts'
 import { NOOP_DEFAULT_PROVIDER } from '../../helpers/noop-provider.ts'
 import { startApi, type ApiHarness } from '../../helpers/api-harness.ts'
@@ -53,31 +52,16 @@ async function activePool(api: ApiHarness, lbId: string, pool: Json = {}): Promi
 }
 
 /**
- * Runs `during` while the worker is held before the steps that end its flows (deleting the
- * pool, activating the tree), so a test can see the PENDING_* statuses the API wrote: the
- * in-process worker is otherwise faster than the test. The real steps run once released.
+ * Runs `during` while the worker is held after the first task (the checkpoint) of every job, so a
+ * test can see the PENDING_* statuses the API wrote: the in-process worker is otherwise faster
+ * than the test. The remaining tasks run once released.
  */
-async function whileWorkerHeld(t: TestContext, api: ApiHarness, during: () => Promise<void>): Promise<void> {
-  let release = () => {}
-  const gate = new Promise<void>((resolve) => { release = resolve })
-  const lbs = api.deps.loadBalancers
-  const activateTree = lbs.activateTree.bind(lbs)
-  const deletePool = PoolRepository.prototype.delete
-  const held = [
-    t.mock.method(lbs, 'activateTree', async (...args: Parameters<typeof activateTree>) => {
-      await gate
-      return activateTree(...args)
-    }),
-    t.mock.method(PoolRepository.prototype, 'delete', async function (this: PoolRepository, ...args: Parameters<typeof deletePool>) {
-      await gate
-      return deletePool.apply(this, args)
-    }),
-  ]
+async function whileWorkerHeld(_t: TestContext, api: ApiHarness, during: () => Promise<void>): Promise<void> {
+  const release = api.holdWorker()
   try {
     await during()
   } finally {
     release()
-    for (const mock of held) mock.mock.restore()
   }
 }
 
