@@ -1,10 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { systemClock } from '../../src/common/clock.ts'
 import { DEFAULT_SUBNET_ID } from '../../src/config/defaults.ts'
 import { flow, type Flow } from '../../src/controller/flow.ts'
 import { ALL_FLOWS } from '../../src/controller/flows/all-flows.ts'
 import { PermanentError } from '../../src/controller/permanent-error.ts'
 import { databaseTask } from '../../src/controller/task.ts'
+import { AmphoraRepository } from '../../src/db/repositories/amphora-repository.ts'
 import { startApi, type ApiHarness } from '../helpers/api-harness.ts'
 import { ENGINES } from '../helpers/test-database.ts'
 
@@ -23,7 +25,8 @@ function failingFlows(failing: Set<string>): Flow[] {
   return ALL_FLOWS.map((f) => flow(f.kind, [...f.tasks.slice(0, -1), fail, ...f.tasks.slice(-1)]))
 }
 
-async function statuses(api: ApiHarness, table: 'load_balancer' | 'listener' | 'pool' | 'member' | 'health_monitor', ids: string[]): Promise<string[]> {
+async function statuses(api: ApiHarness, table: 'load_balancer' | 'listener' | 'pool' | 'member' | 'health_monitor' | 'l7policy' | 'l7rule',
+  ids: string[]): Promise<string[]> {
   const rows = await api.deps.db.kysely.selectFrom(table).select(['id', 'provisioning_status']).where('id', 'in', ids).execute()
   return ids.map((id) => rows.find((r) => r.id === id)?.provisioning_status ?? 'gone')
 }
@@ -174,6 +177,47 @@ for (const engine of ENGINES) {
         return made as { healthmonitor: Json }
       })
       assert.deepEqual(await statuses(api, 'health_monitor', [String(healthmonitor.id)]), ['ERROR'])
+      await allActive()
+    })
+
+    await t.test('L7 policy create: the policy ERROR, its listener and the LB ACTIVE', async () => {
+      const { l7policy } = await failWith('l7policy.create', async () => {
+        const made = await post('l7policies', { l7policy: { listener_id: listener.id, action: 'REJECT' } })
+        await expectReverted(lbId, 'l7policy.create')
+        return made as { l7policy: Json }
+      })
+      assert.deepEqual(await statuses(api, 'l7policy', [String(l7policy.id)]), ['ERROR'])
+      await allActive()
+    })
+
+    await t.test('L7 rule create: the rule ERROR, its policy, listener and the LB ACTIVE', async () => {
+      const { l7policy } = await post('l7policies', { l7policy: { listener_id: listener.id, action: 'REJECT' } }) as { l7policy: Json }
+      await settled(lbId)
+      const policyId = String(l7policy.id)
+      const { rule } = await failWith('l7rule.create', async () => {
+        const made = await post(`l7policies/${policyId}/rules`, { rule: { type: 'PATH', compare_type: 'STARTS_WITH', value: '/api' } })
+        await expectReverted(lbId, 'l7rule.create')
+        return made as { rule: Json }
+      })
+      assert.deepEqual(await statuses(api, 'l7rule', [String(rule.id)]), ['ERROR'])
+      assert.deepEqual(await statuses(api, 'l7policy', [policyId]), ['ACTIVE'])
+      await allActive()
+    })
+
+    await t.test('amphora failover: the amphora ERROR, then the load balancer ERROR (spec/flows.md §7.1)', async () => {
+      const amphorae = new AmphoraRepository(api.deps.db, systemClock)
+      const amphora = await amphorae.create({ load_balancer_id: lbId, role: 'STANDALONE', status: 'ALLOCATED' })
+      await failWith('amphora.failover', async () => {
+        const res = await api.app.inject({ method: 'PUT', url: `/v2/octavia/amphorae/${amphora.id}/failover` })
+        assert.equal(res.statusCode, 202, res.body)
+        await expectReverted(lbId, 'amphora.failover')
+      })
+      assert.equal((await amphorae.get(amphora.id))?.status, 'ERROR')
+      assert.deepEqual(await statuses(api, 'load_balancer', [lbId]), ['ERROR'])
+      // A load balancer failover is accepted from ERROR and brings the tree back.
+      const res = await api.app.inject({ method: 'PUT', url: `${V2}/loadbalancers/${lbId}/failover` })
+      assert.equal(res.statusCode, 202, res.body)
+      await settled(lbId)
       await allActive()
     })
 
