@@ -3,7 +3,6 @@ import assert from 'node:assert/strict'
 import { EnforcedQuotaGate } from '../../../src/api/access/enforced-quota-gate.ts'
 import { DEFAULT_SUBNET_ID } from '../../../src/config/defaults.ts'
 import type { Executor } from '../../../src/db/database.ts'
-import { L7PolicyRepository } from '../../../src/db/repositories/l7policy-repository.ts'
 import { startApi, type ApiHarness } from '../../helpers/api-harness.ts'
 import { seedL7Rule, seedListener, seedPool } from '../../helpers/db-seed.ts'
 
@@ -95,30 +94,15 @@ async function positions(s: Setup): Promise<Array<[unknown, unknown]>> {
 }
 
 /**
- * Runs `during` while the worker is held before the steps that end its flows (activating the
- * tree, deleting the policy), so the PENDING_* statuses the API wrote can be seen.
+ * Runs `during` while the worker is held after the first task (the checkpoint) of every job, so
+ * the PENDING_* statuses the API wrote can be seen; the remaining tasks run once released.
  */
-async function whileWorkerHeld(t: TestContext, s: Setup, during: () => Promise<void>): Promise<void> {
-  let release = () => {}
-  const gate = new Promise<void>((resolve) => { release = resolve })
-  const lbs = s.api.deps.loadBalancers
-  const activateTree = lbs.activateTree.bind(lbs)
-  const deletePolicy = L7PolicyRepository.prototype.delete
-  const held = [
-    t.mock.method(lbs, 'activateTree', async (...args: Parameters<typeof activateTree>) => {
-      await gate
-      return activateTree(...args)
-    }),
-    t.mock.method(L7PolicyRepository.prototype, 'delete', async function (this: L7PolicyRepository, ...args: Parameters<typeof deletePolicy>) {
-      await gate
-      return deletePolicy.apply(this, args)
-    }),
-  ]
+async function whileWorkerHeld(_t: TestContext, s: Setup, during: () => Promise<void>): Promise<void> {
+  const release = s.api.holdWorker()
   try {
     await during()
   } finally {
     release()
-    for (const mock of held) mock.mock.restore()
   }
 }
 

@@ -92,14 +92,8 @@ async function statuses(s: Setup): Promise<string[]> {
 
 test('create: 201 with every field of §13.5; LB, listener and policy PENDING_UPDATE; the worker makes all ACTIVE, the rule ONLINE', async (t) => {
   const s = await setup(t)
-  let release = () => {}
-  const gate = new Promise<void>((resolve) => { release = resolve })
-  const lbs = s.api.deps.loadBalancers
-  const activateTree = lbs.activateTree.bind(lbs)
-  const held = t.mock.method(lbs, 'activateTree', async (...args: Parameters<typeof activateTree>) => {
-    await gate
-    return activateTree(...args)
-  })
+  // Held after each job's checkpoint, so the PENDING_* statuses the API wrote can be seen.
+  const release = s.api.holdWorker()
   const res = await post(s, { type: 'HEADER', compare_type: 'EQUAL_TO', key: 'X-Env', value: '"blue green"', invert: 'yes', tags: ['z', 'a'], tenant_id: 'ignored' })
   assert.equal(res.statusCode, 201, res.body)
   const rule = (res.json() as { rule: Json }).rule
@@ -114,7 +108,6 @@ test('create: 201 with every field of §13.5; LB, listener and policy PENDING_UP
   })
   assert.deepEqual(await statuses(s), ['PENDING_UPDATE', 'PENDING_UPDATE', 'PENDING_UPDATE'])
   release()
-  held.mock.restore()
   await settle(s.api, s.lbId)
   const active = (await s.api.until(`${s.rules}/${String(rule.id)}`, (b) => (b.rule as Json).provisioning_status === 'ACTIVE')).rule as Json
   assert.equal(active.operating_status, 'ONLINE')
