@@ -25,6 +25,8 @@ export interface AmphoraSupervisorOptions {
   user_log_facility: number
   administrative_log_facility: number
   log: Logger
+  /** Called once an amphora and its directory are gone. */
+  on_delete?: (amphoraId: string) => void
 }
 
 /** What the agent persists about an amphora (amphora.json), so a restarted agent knows its intent. */
@@ -195,6 +197,7 @@ export class AmphoraSupervisor {
       entry.record.desired = 'stopped'
       if (entry.pid !== null) await stopHaproxy(entry.pid, entry.dir)
       this.#entries.delete(id)
+      this.options.on_delete?.(id)
       rmSync(entry.dir, { recursive: true, force: true })
     })
   }

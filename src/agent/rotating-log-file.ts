@@ -17,17 +17,26 @@ export class RotatingLogFile {
   #pendingBytes = 0
   #size: number | null = null
   #writing: Promise<void> = Promise.resolve()
+  #discarded = false
 
   constructor(readonly path: string, private readonly rotation: RotationOptions) {}
 
   /** Queues whole lines, each ending with its newline. */
   appendLines(lines: Buffer): void {
+    if (this.#discarded) return
     this.#pending.push(lines)
     this.#pendingBytes += lines.length
   }
 
   get pendingBytes(): number {
     return this.#pendingBytes
+  }
+
+  /** Drops what is queued and ignores what comes (its amphora was deleted, directory and all). */
+  discard(): void {
+    this.#discarded = true
+    this.#pending = []
+    this.#pendingBytes = 0
   }
 
   /** Writes what is queued; flushes run one after another. */

@@ -51,6 +51,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   supervisor = await AmphoraSupervisor.open({
     dir: stateDir, haproxy_cmd: options.haproxy_cmd, capacity: options.capacity, log_port: logs.port,
     user_log_facility: options.user_log_facility, administrative_log_facility: options.administrative_log_facility, log,
+    on_delete: (id) => logs.forget(id),
   })
   const version = haproxyVersion(options.haproxy_cmd)
   try {

@@ -63,9 +63,9 @@ export class TenantLogReceiver {
     return (this.server.address() as { port: number }).port
   }
 
-  /** Forgets an amphora's open file (after it is deleted), writing what is queued first. */
-  async forget(amphoraId: string): Promise<void> {
-    await this.#files.get(amphoraId)?.flush()
+  /** Forgets a deleted amphora's file: what is queued for it is dropped, not written into a removed directory. */
+  forget(amphoraId: string): void {
+    this.#files.get(amphoraId)?.discard()
     this.#files.delete(amphoraId)
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { connect } from 'node:net'
 import { join } from 'node:path'
@@ -137,6 +137,7 @@ test('an amphora serves HTTP round robin and TCP bytes intact, survives haproxy 
   await client2.deleteAmphora(amphoraId)
   await client2.deleteAmphora(amphoraId)
   assert.deepEqual(await client2.listAmphorae(), [])
+  assert.equal(existsSync(join(cwd, 'var/agent/amphorae', amphoraId)), false)
   await assert.rejects(get(url))
   await assert.rejects(client2.getAmphora(amphoraId), (err: AgentRequestFailed) => err.status === 404)
 })
