@@ -70,7 +70,7 @@ export const database = struct({
 
 export const identity = struct({
   engine: oneOf(IDENTITY_ENGINES).default('noauth'),
-  /** noauth/headers: the project of a request that names none. '' = none: such a create is refused (Octavia's behaviour). */
+  /** noauth: the project of a request that names none. '' = none: such a create is refused (Octavia's behaviour). */
   default_project_id: str({ pattern: /^.{0,36}$/, expected: 'a project id of at most 36 characters' }).default(DEFAULT_PROJECT_ID),
   // keystone: the service credentials used to validate tokens (spec/pillars.md).
   region: str({ nonEmpty: true }).default('RegionOne'),
@@ -449,6 +449,19 @@ export const quotas = struct({
   default_l7rule_quota: quota(),
 })
 
+// oslo.policy's options (rbac.md §2): which base rules apply and the operator's overrides.
+export const osloPolicy = struct({
+  /** true: the secure-RBAC defaults alone (rbac.md §2.1); false: the legacy load-balancer_* roles also pass (§2.2). */
+  enforce_new_defaults: bool().default(true),
+  /** A caller without a project (unscoped or system-scoped token) passes no policy (rbac.md §2); noauth is exempt. */
+  enforce_scope: bool().default(true),
+  /**
+   * YAML (or JSON) mapping rule names to check strings, overriding the defaults (rbac.md §1).
+   * Deviation: oslo defaults to policy.yaml searched in the config directories; None = no overrides.
+   */
+  policy_file: str({ nonEmpty: true }).nullable(),
+})
+
 export const ssh = struct({
   /** Key for operator access to amphorae (PEM text). */
   private_key: str({ nonEmpty: true }).markSecret().nullable(),
@@ -480,6 +493,7 @@ export const GROUPS = {
   networking,
   amphora_agent: amphoraAgent,
   quotas,
+  oslo_policy: osloPolicy,
   ssh,
 } as const
 export type GroupName = keyof typeof GROUPS
@@ -571,3 +585,4 @@ export type NetworkingConfig = Output<typeof networking>
 export type AmphoraAgentConfig = Output<typeof amphoraAgent>
 export type QuotasConfig = Output<typeof quotas>
 export type SshConfig = Output<typeof ssh>
+export type OsloPolicyConfig = Output<typeof osloPolicy>

@@ -77,6 +77,11 @@ export interface ListCriteria<T extends TableName> {
   marker?: { key: string; reverse: boolean }
   /** The caller's own condition: project scoping, the parent of a nested list. */
   where?: (eb: ExpressionBuilder<Schema, T>) => Expression<SqlBool>
+  /**
+   * Conditions on columns of the listed table that the marker row must meet too (project
+   * scoping, rbac.md §4): a marker outside them is not found, so it reveals nothing.
+   */
+  visible?: readonly ListCondition[]
 }
 
 /** A database, or a transaction with its engine: `{ engine: db.engine, kysely: trx }`. */
@@ -118,7 +123,8 @@ async function listQuery<T extends TableName, J extends TableName>(
   let query = selected
 
   if (source.deletedColumn) query = query.where(sql.ref(source.deletedColumn), '<>', 'DELETED')
-  for (const condition of criteria.conditions) query = query.where(conditionSql(condition))
+  const visible = criteria.visible ?? []
+  for (const condition of [...visible, ...criteria.conditions]) query = query.where(conditionSql(condition))
   if (source.tags && criteria.tags) {
     for (const condition of tagConditions(sql.ref(source.key), criteria.tags)) query = query.where(condition)
   }
@@ -126,8 +132,10 @@ async function listQuery<T extends TableName, J extends TableName>(
   if (where) query = query.where((eb) => where(eb as unknown as ExpressionBuilder<Schema, T>))
 
   if (criteria.marker) {
-    const found = await fromSource(kysely, { table: source.table }).select(sql.ref(source.key).as('key'))
-      .where(sql.ref(source.key), '=', criteria.marker.key).executeTakeFirst()
+    let markerLookup = fromSource(kysely, { table: source.table }).select(sql.ref(source.key).as('key'))
+      .where(sql.ref(source.key), '=', criteria.marker.key)
+    for (const condition of visible) markerLookup = markerLookup.where(conditionSql(condition))
+    const found = await markerLookup.executeTakeFirst()
     if (!found) return 'marker-not-found'
     const markerRow = fromSource(kysely, source)
       .select(criteria.order.map((term, i) => value(term.column).as(`m${i}`)))

@@ -1,4 +1,5 @@
 import type { ListColumn, ListSource } from '../../db/list-rows.ts'
+import type { ScopedListResource } from '../access/access.ts'
 import type { TableName } from '../../db/schema.ts'
 
 /** An attribute a list can filter and sort on, by its API name (spec/api-v2.md §5.3, §5.4). */
@@ -26,6 +27,12 @@ export interface ListSpec<T extends TableName = TableName, J extends TableName =
   attributes: NoInfer<Readonly<Record<string, ListAttribute<T | J>>>>
   /** API names sorted on after the requested keys (ascending); the key column always comes last. */
   defaultOrder: readonly string[]
+  /**
+   * rbac.md §4: a project-owned collection listed at the top level, scoped by the policies
+   * `<scope>:get_all-global` and `<scope>:get_all` (the list engine applies them). Nested lists
+   * (members, L7 rules) and the catalogues have none: their routes check their own policy.
+   */
+  scope?: ScopedListResource
 }
 
 /** Checks a spec's table and column names against the schema; J is inferred from `joins`. */

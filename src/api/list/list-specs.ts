@@ -28,6 +28,7 @@ const CREATED_THEN_ID = ['created_at', 'id'] as const
 export const LIST_SPECS = {
   loadbalancer: defineListSpec({
     collection: 'loadbalancers',
+    scope: 'loadbalancer',
     table: 'load_balancer',
     joins: [{ table: 'vip', on: ['vip.load_balancer_id', 'load_balancer.id'] }],
     key: 'load_balancer.id',
@@ -52,6 +53,7 @@ export const LIST_SPECS = {
 
   listener: defineListSpec({
     collection: 'listeners',
+    scope: 'listener',
     table: 'listener',
     key: 'listener.id',
     deletedColumn: 'listener.provisioning_status',
@@ -83,6 +85,7 @@ export const LIST_SPECS = {
 
   pool: defineListSpec({
     collection: 'pools',
+    scope: 'pool',
     table: 'pool',
     // uq_health_monitor_pool_id: at most one row per pool.
     joins: [{ table: 'health_monitor', on: ['health_monitor.pool_id', 'pool.id'] }],
@@ -130,6 +133,7 @@ export const LIST_SPECS = {
 
   healthmonitor: defineListSpec({
     collection: 'healthmonitors',
+    scope: 'healthmonitor',
     table: 'health_monitor',
     key: 'health_monitor.id',
     deletedColumn: 'health_monitor.provisioning_status',
@@ -154,6 +158,7 @@ export const LIST_SPECS = {
 
   l7policy: defineListSpec({
     collection: 'l7policies',
+    scope: 'l7policy',
     table: 'l7policy',
     key: 'l7policy.id',
     deletedColumn: 'l7policy.provisioning_status',
@@ -284,6 +289,7 @@ export const LIST_SPECS = {
   /** Stored records, raw (null = default); no default order upstream, so pages follow the key. */
   quota: defineListSpec({
     collection: 'quotas',
+    scope: 'quota',
     table: 'quotas',
     key: 'quotas.project_id',
     defaultOrder: [],

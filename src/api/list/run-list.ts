@@ -1,6 +1,6 @@
 import type { Expression, ExpressionBuilder, Selectable, SqlBool } from 'kysely'
 import { InvalidInput } from '../../common/errors.ts'
-import { listKeys, listRows, type ListCriteria, type ListTarget } from '../../db/list-rows.ts'
+import { listKeys, listRows, type ListCondition, type ListCriteria, type ListTarget } from '../../db/list-rows.ts'
 import type { Schema, TableName } from '../../db/schema.ts'
 import { listLinks, type ListLink } from './list-links.ts'
 import type { ListQuery } from './parse-list-query.ts'
@@ -9,8 +9,10 @@ import type { ListSpec } from './list-spec.ts'
 export interface RunListOptions<T extends TableName> {
   /** `<scheme>://<host>[:port]<request path>` (or api_base_uri + path): the links' base. */
   baseUrl: string
-  /** The caller's own condition, e.g. project scoping or the parent of a nested list. */
+  /** The caller's own condition, e.g. the parent of a nested list. */
   where?: (eb: ExpressionBuilder<Schema, T>) => Expression<SqlBool>
+  /** rbac.md §4: only this project's rows are listed, and only its rows can serve as the marker. */
+  projectId?: string
 }
 
 export interface ListPage<T extends TableName> {
@@ -24,7 +26,7 @@ export interface ListPage<T extends TableName> {
 export async function runList<T extends TableName, J extends TableName>(
   db: ListTarget, spec: ListSpec<T, J>, query: ListQuery, options: RunListOptions<T>,
 ): Promise<ListPage<T>> {
-  const rows = await listRows(db, spec, criteria(query, options))
+  const rows = await listRows(db, spec, criteria(spec, query, options))
   if (rows === 'marker-not-found') throw markerNotFound(query)
   if (!query.links) return { rows, links: null }
   const keyName = spec.key.slice(spec.key.indexOf('.') + 1) as keyof Selectable<Schema[T]>
@@ -36,12 +38,12 @@ export async function runList<T extends TableName, J extends TableName>(
 export async function runListKeys<T extends TableName, J extends TableName>(
   db: ListTarget, spec: ListSpec<T, J>, query: ListQuery, options: RunListOptions<T>,
 ): Promise<{ keys: string[]; links: ListLink[] | null }> {
-  const keys = await listKeys(db, spec, criteria(query, options))
+  const keys = await listKeys(db, spec, criteria(spec, query, options))
   if (keys === 'marker-not-found') throw markerNotFound(query)
   return { keys, links: query.links ? listLinks(options.baseUrl, query.links, keys, Boolean(query.marker)) : null }
 }
 
-function criteria<T extends TableName>(query: ListQuery, options: RunListOptions<T>): ListCriteria<T> {
+function criteria<T extends TableName, J extends TableName>(spec: ListSpec<T, J>, query: ListQuery, options: RunListOptions<T>): ListCriteria<T> {
   return {
     conditions: query.conditions,
     tags: query.tags,
@@ -49,7 +51,15 @@ function criteria<T extends TableName>(query: ListQuery, options: RunListOptions
     limit: query.limit,
     ...(query.marker !== undefined && { marker: { key: query.marker, reverse: query.pageReverse } }),
     ...(options.where && { where: options.where }),
+    // A generic spec is not assignable to the widened parameter type; the value is the same.
+    ...(options.projectId !== undefined && { visible: [projectCondition(spec as unknown as ListSpec, options.projectId)] }),
   }
+}
+
+function projectCondition(spec: Pick<ListSpec, 'collection' | 'attributes'>, projectId: string): ListCondition {
+  const column = spec.attributes.project_id
+  if (!column) throw new Error(`list spec ${spec.collection} has no project_id to scope by`)
+  return { column, equals: projectId }
 }
 
 function markerNotFound(query: ListQuery): InvalidInput {

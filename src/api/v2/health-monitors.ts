@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Conflict, InvalidInput, NotFound } from '../../common/errors.ts'
 import { newId } from '../../common/ids.ts'
 import { DuplicateEntry } from '../../db/errors.ts'
@@ -7,6 +7,7 @@ import {
   HealthMonitorRepository, type HealthMonitor, type HealthMonitorChanges,
 } from '../../db/repositories/health-monitor-repository.ts'
 import { PoolRepository, type Pool } from '../../db/repositories/pool-repository.ts'
+import type { PolicyAction } from '../access/access.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
 import { selectFields } from '../list/select-fields.ts'
 import { requestedFields } from '../request-url.ts'
@@ -41,6 +42,13 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
     return monitor
   }
 
+  /** The monitor of a path id (404), then the call's policy on its project (403): rbac.md §5's order. */
+  async function authorized(req: FastifyRequest, id: string, action: PolicyAction): Promise<HealthMonitor> {
+    const monitor = await find(id)
+    deps.access.enforce(req, action, monitor.project_id)
+    return monitor
+  }
+
   /** The monitor's pool and its LB's provider name. */
   async function loadParent(poolId: string): Promise<{ pool: Pool; lb: LoadBalancer }> {
     const pool = await pools.get(poolId)
@@ -53,6 +61,7 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
     app.post(path, async (req, reply) => {
       const body = parseBody(req.body, CREATE)
       const { pool, lb } = await loadParent(body.pool_id)
+      deps.access.enforce(req, 'healthmonitor:post', lb.project_id)
       checkNewHealthMonitorType(settings, pool.protocol, body.type, body.delay)
       const driver = deps.providers.load(lb.provider)
       const id = newId()
@@ -85,13 +94,13 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
 
   for (const path of lbaasPaths('/healthmonitors/:id')) {
     app.get<{ Params: { id: string } }>(path, async (req) => ({
-      healthmonitor: selectFields([renderHealthMonitor(await find(req.params.id))], requestedFields(req))[0],
+      healthmonitor: selectFields([renderHealthMonitor(await authorized(req, req.params.id, 'healthmonitor:get_one'))], requestedFields(req))[0],
     }))
 
     app.put<{ Params: { id: string } }>(path, async (req) => {
       const { id } = req.params
       const body = parseBody(req.body, UPDATE)
-      const current = await find(id)
+      const current = await authorized(req, id, 'healthmonitor:put')
       if (!HTTP_TYPES.includes(current.type)) {
         // On update the key alone is refused, even with null (spec/api-v2.md §12.2).
         for (const field of HTTP_ONLY_FIELDS) {
@@ -139,7 +148,7 @@ export function registerHealthMonitorRoutes(app: FastifyInstance, deps: ApiDeps)
 
     app.delete<{ Params: { id: string } }>(path, async (req, reply) => {
       const { id } = req.params
-      const current = await find(id)
+      const current = await authorized(req, id, 'healthmonitor:delete')
       const { pool, lb } = await loadParent(current.pool_id)
       deps.providers.load(lb.provider)
       const job = await db.transaction(async (trx) => {

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { InvalidInput, NotFound } from '../../common/errors.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { ListenerRepository, type Listener, type ListenerChanges } from '../../db/repositories/listener-repository.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
+import type { PolicyAction } from '../access/access.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
 import { selectFields } from '../list/select-fields.ts'
 import { requestedFields } from '../request-url.ts'
@@ -39,6 +40,13 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
     return listener
   }
 
+  /** The listener of a path id (404), then the call's policy on its project (403): rbac.md §5's order. */
+  async function authorized(req: FastifyRequest, id: string, action: PolicyAction): Promise<Listener> {
+    const listener = await find(id)
+    deps.access.enforce(req, action, listener.project_id)
+    return listener
+  }
+
   /** A DELETED load balancer is found: the status test refuses it with 409 (spec/api-v2.md §9.3 step 2). */
   async function findLoadBalancer(id: string | null): Promise<LoadBalancer> {
     const [lb] = id === null ? [] : await deps.loadBalancers.getMany([id])
@@ -56,6 +64,7 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
         }
       }
       const lb = await findLoadBalancer(body.loadbalancer_id)
+      deps.access.enforce(req, 'listener:post', lb.project_id)
       const driver = deps.providers.load(lb.provider)
       const values = newListenerValues(body, lb, deps.config)
       const { id } = values
@@ -82,13 +91,13 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   for (const path of lbaasPaths('/listeners/:id')) {
     app.get<{ Params: { id: string } }>(path, async (req) => ({
-      listener: selectFields([renderListener(await find(req.params.id))], requestedFields(req))[0],
+      listener: selectFields([renderListener(await authorized(req, req.params.id, 'listener:get_one'))], requestedFields(req))[0],
     }))
 
     app.put<{ Params: { id: string } }>(path, async (req) => {
       const { id } = req.params
       const body = parseBody(req.body, UPDATE)
-      const current = await find(id)
+      const current = await authorized(req, id, 'listener:put')
       const lb = await findLoadBalancer(current.load_balancer_id)
       const protocol = current.protocol
       if (!isListenerProtocol(protocol)) throw new Error(`listener ${id} has unknown protocol ${protocol}`)
@@ -109,7 +118,7 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
     app.delete<{ Params: { id: string } }>(path, async (req, reply) => {
       const { id } = req.params
-      const current = await find(id)
+      const current = await authorized(req, id, 'listener:delete')
       const lb = await findLoadBalancer(current.load_balancer_id)
       deps.providers.load(lb.provider)
       const job = await db.transaction(async (trx) => {
@@ -124,7 +133,7 @@ export function registerListenerRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   for (const path of lbaasPaths('/listeners/:id/stats')) {
     app.get<{ Params: { id: string } }>(path, async (req) => {
-      await find(req.params.id)
+      await authorized(req, req.params.id, 'listener:get_stats')
       return { stats: await listeners.statistics(req.params.id) }
     })
   }

@@ -1,5 +1,5 @@
 import { enabledOnCreate } from './admin-state.ts'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Transaction } from '../../db/database.ts'
 import type { Schema } from '../../db/schema.ts'
 import { Immutable, InvalidInput, NotFound } from '../../common/errors.ts'
@@ -12,6 +12,7 @@ import type { LoadBalancer } from '../../db/repositories/load-balancer-repositor
 import { MemberRepository } from '../../db/repositories/member-repository.ts'
 import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import { bindVip, placeVip } from '../../drivers/network/vip-placement.ts'
+import type { PolicyAction } from '../access/access.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
 import { selectFields } from '../list/select-fields.ts'
 import { requestedFields } from '../request-url.ts'
@@ -97,6 +98,13 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
     return renderLoadBalancer(await find(id))
   }
 
+  /** The LB of a path id (404), then the call's policy on its project (403): rbac.md §5's order. */
+  async function authorized(req: FastifyRequest, id: string, action: PolicyAction): Promise<LoadBalancer> {
+    const lb = await find(id)
+    deps.access.enforce(req, action, lb.project_id)
+    return lb
+  }
+
   /** A created LB with its whole graph, from a fresh read (spec/api-v2.md §8.3 response). */
   async function renderedGraph(id: string, graph: CreatedGraph) {
     const poolIds = graph.pools.map((p) => p.id)
@@ -131,6 +139,9 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
       if (!projectId) {
         throw validation('Missing project ID in request where one is required. An administrator should check the keystone settings in the Octavia configuration.')
       }
+      // rbac.md §5: policy after the project is known, before any VIP or flavor check.
+      deps.access.enforce(req, 'loadbalancer:post', projectId)
+      if (body.vip_sg_ids !== undefined) deps.access.enforce(req, 'loadbalancer:post:vip_sg_ids', projectId)
       const placement = await placeVip(body, deps.inventory, deps.ports)
       if (body.vip_qos_policy_id) throw validation('VIP QoS policy is not allowed in this deployment.')
       refuseSecurityGroups(body.vip_sg_ids)
@@ -188,13 +199,15 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
 
   for (const path of lbaasPaths('/loadbalancers/:id')) {
     app.get<{ Params: { id: string } }>(path, async (req) => ({
-      loadbalancer: selectFields([await rendered(req.params.id)], requestedFields(req))[0],
+      loadbalancer: selectFields([renderLoadBalancer(await authorized(req, req.params.id, 'loadbalancer:get_one'))], requestedFields(req))[0],
     }))
 
     app.put<{ Params: { id: string } }>(path, async (req) => {
       const { id } = req.params
       const current = await find(id)
       const body = parseBody(req.body, UPDATE)
+      deps.access.enforce(req, 'loadbalancer:put', current.project_id)
+      if (body.vip_sg_ids !== undefined) deps.access.enforce(req, 'loadbalancer:put:vip_sg_ids', current.project_id)
       if (body.vip_qos_policy_id) throw validation('VIP QoS policy is not allowed in this deployment.')
       refuseSecurityGroups(body.vip_sg_ids)
       deps.providers.load(current.provider)
@@ -216,7 +229,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
 
     app.delete<{ Params: { id: string }; Querystring: Record<string, string> }>(path, async (req, reply) => {
       const { id } = req.params
-      const current = await find(id)
+      const current = await authorized(req, id, 'loadbalancer:delete')
       deps.providers.load(current.provider)
       const cascade = queryFlag(req.query.cascade)
       if (!cascade && await loadBalancers.hasChildren(id)) throw validation(`Cannot delete Load Balancer ${id} - it has children`)
@@ -232,7 +245,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
 
   for (const path of lbaasPaths('/loadbalancers/:id/stats')) {
     app.get<{ Params: { id: string } }>(path, async (req) => {
-      await find(req.params.id)
+      await authorized(req, req.params.id, 'loadbalancer:get_stats')
       return { stats: await loadBalancers.statistics(req.params.id) }
     })
   }
@@ -240,7 +253,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
   for (const suffix of ['status', 'statuses']) {
     for (const path of lbaasPaths(`/loadbalancers/:id/${suffix}`)) {
       app.get<{ Params: { id: string } }>(path, async (req) => {
-        await find(req.params.id)
+        await authorized(req, req.params.id, 'loadbalancer:get_status')
         const tree = await deps.statusTree.read(req.params.id)
         if (!tree) throw new NotFound(LABEL, req.params.id)
         return { statuses: { loadbalancer: renderStatusTree(tree) } }
@@ -251,9 +264,8 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
   for (const path of lbaasPaths('/loadbalancers/:id/failover')) {
     app.put<{ Params: { id: string } }>(path, async (req, reply) => {
       const { id } = req.params
-      const current = await find(id)
       // spec/api-v2.md §8.7: admin only by default, checked against the LB's project.
-      deps.access.enforce(req, 'loadbalancer:put_failover', current.project_id)
+      const current = await authorized(req, id, 'loadbalancer:put_failover')
       deps.providers.load(current.provider)
       const job = await db.transaction(async (trx) => {
         await lockActive(deps, trx, id, ['ACTIVE', 'ERROR'])

@@ -6,6 +6,7 @@ import type { LoadBalancer } from '../../db/repositories/load-balancer-repositor
 import { MemberRepository, type Member, type MemberChanges } from '../../db/repositories/member-repository.ts'
 import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import type { ProviderDriver } from '../../drivers/provider/provider-driver.ts'
+import type { PolicyAction } from '../access/access.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
 import { selectFields } from '../list/select-fields.ts'
 import { requestedFields } from '../request-url.ts'
@@ -69,11 +70,29 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
     return member
   }
 
-  /** The load balancer of the pool and its driver, for a call that changes members. */
-  async function loadParent(poolId: string): Promise<{ lb: LoadBalancer; driver: ProviderDriver }> {
+  /**
+   * spec/api-v2.md §11.3: the member (404), the call's policy on the member's project (403),
+   * then the member must be in the pool of the path (404).
+   */
+  async function authorized(req: FastifyRequest, poolId: string, id: string, action: PolicyAction): Promise<Member> {
+    const member = await members.get(id)
+    if (!member) throw new NotFound(LABEL, id)
+    deps.access.enforce(req, action, member.project_id)
+    if (member.pool_id !== poolId) throw new NotFound(LABEL, id)
+    return member
+  }
+
+  /** The load balancer of the pool. */
+  async function parentOf(poolId: string): Promise<LoadBalancer> {
     const pool = await pools.get(poolId)
     const lb = pool?.load_balancer_id ? await deps.loadBalancers.get(pool.load_balancer_id) : undefined
     if (!pool || !lb) throw new NotFound('Pool', poolId)
+    return lb
+  }
+
+  /** The load balancer of the pool and its driver, for a call that changes members. */
+  async function loadParent(poolId: string): Promise<{ lb: LoadBalancer; driver: ProviderDriver }> {
+    const lb = await parentOf(poolId)
     return { lb, driver: deps.providers.load(lb.provider) }
   }
 
@@ -87,6 +106,7 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
     app.post<PoolParams>(path, { preHandler: requirePool }, async (req, reply) => {
       const poolId = req.params.pool_id
       const body = parseBody(req.body, CREATE)
+      deps.access.enforce(req, 'member:post', (await parentOf(poolId)).project_id)
       checkNotReserved(body.address, reservedIps)
       checkSubnet(body.subnet_id)
       const { lb, driver } = await loadParent(poolId)
@@ -107,6 +127,7 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
 
     app.get<PoolParams>(path, { preHandler: requirePool }, async (req) => {
       const poolId = req.params.pool_id
+      deps.access.enforce(req, 'member:get_all', (await parentOf(poolId)).project_id)
       const spec = LIST_SPECS.member
       return listObjects(req, deps, spec, (ids) => members.getMany(ids), renderMember, (eb) => eb('member.pool_id', '=', poolId))
     })
@@ -115,6 +136,11 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
       const poolId = req.params.pool_id
       const items = parseListBody(req.body, BATCH)
       const additiveOnly = queryFlag(req.query.additive_only)
+      // spec/api-v2.md §11.4: a batch creates, updates and (unless additive) deletes.
+      const owner = (await parentOf(poolId)).project_id
+      deps.access.enforce(req, 'member:post', owner)
+      deps.access.enforce(req, 'member:put', owner)
+      if (!additiveOnly) deps.access.enforce(req, 'member:delete', owner)
       const { lb, driver } = await loadParent(poolId)
       let jobId: string
       try {
@@ -149,13 +175,13 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
 
   for (const path of lbaasPaths('/pools/:pool_id/members/:id')) {
     app.get<MemberParams>(path, { preHandler: requirePool }, async (req) => ({
-      member: selectFields([renderMember(await find(req.params.pool_id, req.params.id))], requestedFields(req))[0],
+      member: selectFields([renderMember(await authorized(req, req.params.pool_id, req.params.id, 'member:get_one'))], requestedFields(req))[0],
     }))
 
     app.put<MemberParams>(path, { preHandler: requirePool }, async (req) => {
       const { pool_id: poolId, id } = req.params
       const body = parseBody(req.body, UPDATE)
-      await find(poolId, id)
+      await authorized(req, poolId, id, 'member:put')
       const { lb } = await loadParent(poolId)
       const job = await db.transaction(async (trx) => {
         await lockPoolForChild(deps, trx, poolId)
@@ -179,7 +205,7 @@ export function registerMemberRoutes(app: FastifyInstance, deps: ApiDeps): void 
 
     app.delete<MemberParams>(path, { preHandler: requirePool }, async (req, reply) => {
       const { pool_id: poolId, id } = req.params
-      await find(poolId, id)
+      await authorized(req, poolId, id, 'member:delete')
       const { lb } = await loadParent(poolId)
       const job = await db.transaction(async (trx) => {
         await lockPoolForChild(deps, trx, poolId)

@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Conflict, InvalidInput, NotFound } from '../../common/errors.ts'
 import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
 import { PoolRepository, type ListenerRef, type Pool, type PoolChanges } from '../../db/repositories/pool-repository.ts'
+import type { PolicyAction } from '../access/access.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
 import { selectFields } from '../list/select-fields.ts'
 import { requestedFields } from '../request-url.ts'
@@ -55,6 +56,13 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return renderPool(await find(id))
   }
 
+  /** The pool of a path id (404), then the call's policy on its project (403): rbac.md §5's order. */
+  async function authorized(req: FastifyRequest, id: string, action: PolicyAction): Promise<Pool> {
+    const pool = await find(id)
+    deps.access.enforce(req, action, pool.project_id)
+    return pool
+  }
+
   for (const path of lbaasPaths('/pools')) {
     app.post(path, async (req, reply) => {
       const body = parseBody(req.body, CREATE)
@@ -80,6 +88,9 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
         if (!lb) throw new NotFound('Load Balancer', listener.load_balancer_id ?? body.listener_id)
       }
       if (!lb) throw validation('Must provide at least one of: loadbalancer_id, listener_id')
+      deps.access.enforce(req, 'pool:post', lb.project_id)
+      // A listener named next to the caller's own LB must be the caller's too: no probing other projects' listeners.
+      if (listener && listener.project_id !== lb.project_id) deps.access.enforce(req, 'pool:post', listener.project_id)
 
       // spec/api-v2.md §18: checked whenever a listener is named, also next to a loadbalancer_id.
       if (listener) checkListenerProtocol(listener, body.protocol)
@@ -120,7 +131,7 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   for (const path of lbaasPaths('/pools/:id')) {
     app.get<{ Params: { id: string } }>(path, async (req) => ({
-      pool: selectFields([await rendered(req.params.id)], requestedFields(req))[0],
+      pool: selectFields([renderPool(await authorized(req, req.params.id, 'pool:get_one'))], requestedFields(req))[0],
     }))
 
     app.put<{ Params: { id: string } }>(path, async (req) => {
@@ -129,7 +140,7 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
       // Upstream writes a null algorithm into a NOT NULL column (500); refused like a missing mandatory field (§18).
       if (body.lb_algorithm === null) throw mandatoryFieldMissing('lb_algorithm')
       const algorithm = body.lb_algorithm
-      const pool = await find(id)
+      const pool = await authorized(req, id, 'pool:put')
       const lb = await loadBalancerOf(pool)
 
       // spec/api-v2.md §10.4: null ciphers and versions mean the configured defaults.
@@ -175,7 +186,7 @@ export function registerPoolRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
     app.delete<{ Params: { id: string } }>(path, async (req, reply) => {
       const { id } = req.params
-      const pool = await find(id)
+      const pool = await authorized(req, id, 'pool:delete')
       const policy = await pools.l7PolicyRedirectingTo(id)
       if (policy !== undefined) throw new Conflict(`Pool ${id} is in use by L7 policy ${policy}`)
       const lb = await loadBalancerOf(pool)

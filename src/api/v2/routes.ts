@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { registerIdentityHook } from '../access/identity-hook.ts'
 import type { ApiDeps } from './api-deps.ts'
 import { registerAmphoraRoutes } from './amphorae.ts'
 import { registerCatalogRoutes } from './catalog-routes.ts'
@@ -12,8 +13,13 @@ import { registerPoolRoutes } from './pools.ts'
 import { registerQuotaRoutes } from './quotas.ts'
 import { registerProviderRoutes } from './providers.ts'
 
-/** Every Octavia v2 resource module, in registration order. */
+/**
+ * Every Octavia v2 resource module, in registration order, after the identity hook: a root hook,
+ * so it also establishes the caller of the Neutron subset and of unknown paths (rbac.md §5: 401
+ * first), wherever the app registers these.
+ */
 export const V2_ROUTES: ReadonlyArray<(app: FastifyInstance, deps: ApiDeps) => void> = [
+  (app, deps) => registerIdentityHook(app, deps.identity),
   registerLoadBalancerRoutes,
   registerListenerRoutes,
   registerPoolRoutes,

@@ -26,7 +26,6 @@ import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 // Identity engines that are valid configuration but have no implementation yet.
 const UNAVAILABLE_IDENTITY: Record<string, string> = {
   keystone: 'the keystone identity engine is not available yet; set identity.engine to noauth to run this release',
-  headers: 'the headers identity engine is not available yet; set identity.engine to noauth to run this release',
 }
 
 export function registerServeCommands(program: Command, cli: CliContext): void {
@@ -92,7 +91,11 @@ export async function startApiService(config: OctaviaConfig, db: Database, log: 
       probe: () => db.ping(),
     },
   })
-  const parts: Stoppable[] = [{ name: 'worker', stop: () => runner.stop() }, { name: 'api', stop: () => app.close() }]
+  const parts: Stoppable[] = [
+    { name: 'identity', stop: () => deps.identity.close() },
+    { name: 'worker', stop: () => runner.stop() },
+    { name: 'api', stop: () => app.close() },
+  ]
   try {
     const { address, port } = config.api.bind
     await app.listen({ host: address, port }).catch((err: NodeJS.ErrnoException) => {

@@ -46,6 +46,7 @@ export interface PoolChanges extends Omit<Updateable<PoolTable>,
 /** What the pool API needs to know of a listener (the listener resource owns the rest). */
 export interface ListenerRef {
   id: string
+  project_id: string | null
   load_balancer_id: string | null
   protocol: string
   default_pool_id: string | null
@@ -137,7 +138,7 @@ export class PoolRepository extends StatusRepository<Pool> {
   }
 
   async listener(id: string, executor: Executor = this.db.kysely): Promise<ListenerRef | undefined> {
-    return executor.selectFrom('listener').select(['id', 'load_balancer_id', 'protocol', 'default_pool_id', 'provisioning_status'])
+    return executor.selectFrom('listener').select(['id', 'project_id', 'load_balancer_id', 'protocol', 'default_pool_id', 'provisioning_status'])
       .where('id', '=', id).executeTakeFirst()
   }
 
