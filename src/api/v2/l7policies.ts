@@ -65,7 +65,7 @@ export function registerL7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const { listener, lb } = await parentsOf(body.listener_id)
       deps.access.enforce(req, 'l7policy:post', lb.project_id)
       checkListenerTakesChildren(listener.protocol)
-      if (body.redirect_pool_id) await checkRedirectPool(pools, db.kysely, body.redirect_pool_id, listener.protocol)
+      if (body.redirect_pool_id) await checkRedirectPool(pools, db.kysely, body.redirect_pool_id, listener)
       const driver = deps.providers.load(lb.provider)
       const id = newId()
       const job = await db.transaction(async (trx) => {
@@ -108,7 +108,7 @@ export function registerL7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): voi
       // spec/api-v2.md §13.2 step 6: an update must change something.
       if (Object.keys(body).length === 0) throw new InvalidInput('Invalid L7 Policy arguments: Invalid update options')
       const redirect = normaliseRedirect(redirectOf(body))
-      if (redirect.redirect_pool_id) await checkRedirectPool(pools, db.kysely, redirect.redirect_pool_id, listener.protocol)
+      if (redirect.redirect_pool_id) await checkRedirectPool(pools, db.kysely, redirect.redirect_pool_id, listener)
       deps.providers.load(lb.provider)
       const job = await db.transaction(async (trx) => {
         await lockListenerForChild(deps, trx, listener)

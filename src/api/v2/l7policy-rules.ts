@@ -156,12 +156,14 @@ export function createRedirect(body: L7PolicyCreateBody): Redirect {
 
 /**
  * A redirect pool named in a request (spec/api-v2.md §13.4): it must exist (404) and take the
- * listener's traffic (the §9.2 table, 400).
+ * listener's traffic (the §9.2 table, 400). Another project's pool is not found here already,
+ * so its protocol tells a caller nothing (rbac.md §4: no probing of other projects).
  */
-export async function checkRedirectPool(pools: PoolRepository, executor: Executor, poolId: string, listenerProtocol: string): Promise<void> {
+export async function checkRedirectPool(pools: PoolRepository, executor: Executor, poolId: string,
+  listener: { protocol: string; project_id: string | null }): Promise<void> {
   const pool = await pools.get(poolId, executor)
-  if (!pool || pool.provisioning_status === 'DELETED') throw new NotFound('Pool', poolId)
-  checkPoolProtocolForListener(listenerProtocol, pool.protocol)
+  if (!pool || pool.provisioning_status === 'DELETED' || pool.project_id !== listener.project_id) throw new NotFound('Pool', poolId)
+  checkPoolProtocolForListener(listener.protocol, pool.protocol)
 }
 
 /** Under the load balancer's lock: a redirect pool belongs to the listener's LB and project (else 404). */

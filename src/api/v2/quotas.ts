@@ -70,7 +70,8 @@ export function registerQuotaRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const query = parseListQuery(raw, spec, deps.config.api_settings)
       const page = await runList(deps.db, spec, query, {
         baseUrl: listBaseUrl(req),
-        ...(scope !== null && { where: (eb) => eb('quotas.project_id', '=', scope) }),
+        // rbac.md §4: only the caller's project, and only its record can serve as the marker.
+        ...(scope !== null && { projectId: scope }),
       })
       return listResponse(spec, page.rows.map((row) => renderQuota(row.project_id, row)), page.links)
     })

@@ -37,7 +37,6 @@ const PERSONAS: readonly Persona[] = [
   { name: 'load-balancer_admin', project: 'admin-project', roles: ['load-balancer_admin'] },
   { name: 'service', project: 'service-project', roles: ['service'] },
   { name: 'no role', project: OWNER, roles: [] },
-  { name: 'unrelated role', project: OWNER, roles: ['creator'] },
   { name: "another project's member", project: 'other-project', roles: ['member'] },
 ]
 
@@ -77,6 +76,7 @@ function allowed(action: PolicyAction, persona: Persona, mode: Mode, target: str
 type Target =
   | { kind: 'object' }
   | { kind: 'caller' }
+  | { kind: 'project'; project: string }
   | { kind: 'list'; resource: ScopedListResource; query: 'none' | 'owner' }
 
 interface Endpoint {
@@ -145,7 +145,35 @@ const ENDPOINTS: readonly Endpoint[] = [
   { route: 'GET /v2/lbaas/healthmonitors/:id', url: (s) => `${LBAAS}/healthmonitors/${s.healthmonitor}`, policies: ['healthmonitor:get_one'], target: object, ok: 200 },
   { route: 'PUT /v2/lbaas/healthmonitors/:id', url: (s) => `${LBAAS}/healthmonitors/${s.healthmonitor}`, payload: () => ({ healthmonitor: { name: 'x' } }), policies: ['healthmonitor:put'], target: object, ok: 409 },
   { route: 'DELETE /v2/lbaas/healthmonitors/:id', url: (s) => `${LBAAS}/healthmonitors/${s.healthmonitor}`, policies: ['healthmonitor:delete'], target: object, ok: 409 },
+  // L7 policies and rules.
+  { route: 'GET /v2/lbaas/l7policies', url: () => `${LBAAS}/l7policies`, policies: [], target: list('l7policy'), ok: 200, listed: (s) => s.l7policy },
+  { route: 'GET /v2/lbaas/l7policies', url: () => `${LBAAS}/l7policies?project_id=${OWNER}`, policies: [], target: list('l7policy', 'owner'), ok: 200, listed: (s) => s.l7policy },
+  { route: 'POST /v2/lbaas/l7policies', url: () => `${LBAAS}/l7policies`, payload: (s) => ({ l7policy: { listener_id: s.listener, action: 'REJECT' } }), policies: ['l7policy:post'], target: object, ok: 409 },
+  { route: 'GET /v2/lbaas/l7policies/:id', url: (s) => `${LBAAS}/l7policies/${s.l7policy}`, policies: ['l7policy:get_one'], target: object, ok: 200 },
+  { route: 'PUT /v2/lbaas/l7policies/:id', url: (s) => `${LBAAS}/l7policies/${s.l7policy}`, payload: () => ({ l7policy: { name: 'x' } }), policies: ['l7policy:put'], target: object, ok: 409 },
+  { route: 'DELETE /v2/lbaas/l7policies/:id', url: (s) => `${LBAAS}/l7policies/${s.l7policy}`, policies: ['l7policy:delete'], target: object, ok: 409 },
+  { route: 'GET /v2/lbaas/l7policies/:l7policy_id/rules', url: (s) => `${LBAAS}/l7policies/${s.l7policy}/rules`, policies: ['l7rule:get_all'], target: object, ok: 200 },
+  { route: 'POST /v2/lbaas/l7policies/:l7policy_id/rules', url: (s) => `${LBAAS}/l7policies/${s.l7policy}/rules`, payload: () => ({ rule: { type: 'PATH', compare_type: 'STARTS_WITH', value: '/x' } }), policies: ['l7rule:post'], target: object, ok: 409 },
+  { route: 'GET /v2/lbaas/l7policies/:l7policy_id/rules/:id', url: (s) => `${LBAAS}/l7policies/${s.l7policy}/rules/${s.l7rule}`, policies: ['l7rule:get_one'], target: object, ok: 200 },
+  { route: 'PUT /v2/lbaas/l7policies/:l7policy_id/rules/:id', url: (s) => `${LBAAS}/l7policies/${s.l7policy}/rules/${s.l7rule}`, payload: () => ({ rule: { value: '/y' } }), policies: ['l7rule:put'], target: object, ok: 409 },
+  { route: 'DELETE /v2/lbaas/l7policies/:l7policy_id/rules/:id', url: (s) => `${LBAAS}/l7policies/${s.l7policy}/rules/${s.l7rule}`, policies: ['l7rule:delete'], target: object, ok: 409 },
+  // Quotas (the URL names the project; a reset of a project without a record is 404 after the policy).
+  { route: 'GET /v2/lbaas/quotas', url: () => `${LBAAS}/quotas`, policies: [], target: list('quota'), ok: 200 },
+  { route: 'GET /v2/lbaas/quotas', url: () => `${LBAAS}/quotas?project_id=${OWNER}`, policies: [], target: list('quota', 'owner'), ok: 200 },
+  { route: 'GET /v2/lbaas/quotas/:project_id', url: () => `${LBAAS}/quotas/${OWNER}`, policies: ['quota:get_one'], target: object, ok: 200 },
+  { route: 'GET /v2/lbaas/quotas/:project_id/default', url: () => `${LBAAS}/quotas/${OWNER}/default`, policies: ['quota:get_defaults'], target: object, ok: 200 },
+  { route: 'PUT /v2/lbaas/quotas/:project_id', url: () => `${LBAAS}/quotas/${OWNER}`, payload: () => ({ quota: { load_balancer: 100 } }), policies: ['quota:put'], target: object, ok: 202 },
+  { route: 'DELETE /v2/lbaas/quotas/:project_id', url: () => `${LBAAS}/quotas/unrecorded-project`, policies: ['quota:delete'], target: { kind: 'project', project: 'unrecorded-project' }, ok: 404 },
+  // Amphorae (admin only; stats of an amphora that never reported are 404 after the policy).
+  { route: 'GET /v2/octavia/amphorae', url: () => '/v2/octavia/amphorae', policies: ['amphora:get_all'], target: { kind: 'caller' }, ok: 200 },
+  { route: 'GET /v2/octavia/amphorae/:id', url: () => `/v2/octavia/amphorae/${AMPHORA}`, policies: ['amphora:get_one'], target: { kind: 'caller' }, ok: 200 },
+  { route: 'DELETE /v2/octavia/amphorae/:id', url: () => `/v2/octavia/amphorae/${AMPHORA}`, policies: ['amphora:delete'], target: { kind: 'caller' }, ok: 409 },
+  { route: 'GET /v2/octavia/amphorae/:id/stats', url: () => `/v2/octavia/amphorae/${AMPHORA}/stats`, policies: ['amphora:get_stats'], target: { kind: 'caller' }, ok: 404 },
+  { route: 'PUT /v2/octavia/amphorae/:id/failover', url: () => `/v2/octavia/amphorae/${AMPHORA}/failover`, policies: ['amphora:put_failover'], target: object, ok: 409 },
+  { route: 'PUT /v2/octavia/amphorae/:id/config', url: () => `/v2/octavia/amphorae/${AMPHORA}/config`, policies: ['amphora:put_config'], target: object, ok: 202 },
 ]
+
+const AMPHORA = '11111111-1111-4111-8111-111111111111'
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000'
 
@@ -156,6 +184,7 @@ function expected(endpoint: Endpoint, persona: Persona, mode: Mode): { status: n
   switch (target.kind) {
     case 'object': return { status: pass(endpoint.policies, OWNER) ? endpoint.ok : 403 }
     case 'caller': return { status: pass(endpoint.policies, persona.project) ? endpoint.ok : 403 }
+    case 'project': return { status: pass(endpoint.policies, target.project) ? endpoint.ok : 403 }
     case 'list': {
       // rbac.md §4.
       const asked = target.query === 'owner' ? OWNER : null
@@ -170,6 +199,7 @@ function expected(endpoint: Endpoint, persona: Persona, mode: Mode): { status: n
 async function setUp(t: TestContext, mode: Mode): Promise<{ api: ApiHarness; shapes: Shapes }> {
   const api = await startApi(t, { sets: ['octavia.identity.engine=headers', `octavia.oslo_policy.enforce_new_defaults=${mode === 'secure'}`] })
   const shapes = await createShapes(api.app, identity(OWNER, ['member']), 'matrix')
+  await api.deps.db.kysely.insertInto('amphora').values({ id: AMPHORA, load_balancer_id: shapes.lb, status: 'ALLOCATED', created_at: new Date() }).execute()
   // Held busy: writes that pass their policy stop at the status test (409) and change nothing.
   await api.deps.loadBalancers.setProvisioningStatus(shapes.lb, 'PENDING_UPDATE')
   return { api, shapes }
@@ -207,6 +237,8 @@ async function runMatrix(t: TestContext, mode: Mode): Promise<void> {
   const lb = await api.app.inject({ method: 'GET', url: `${LBAAS}/loadbalancers/${shapes.lb}`, headers: identity(OWNER, ['member']) })
   assert.equal((lb.json() as { loadbalancer: { name: string; provisioning_status: string } }).loadbalancer.name, 'matrix')
   assert.deepEqual(await api.counts().then((c) => [c.load_balancer, c.listener, c.pool, c.member, c.health_monitor]), [1, 1, 1, 1, 1])
+  const l7 = await api.deps.db.kysely.selectFrom('l7rule').select(['value', 'provisioning_status']).execute()
+  assert.deepEqual(l7, [{ value: '/api', provisioning_status: 'ACTIVE' }])
 }
 
 test('permission matrix with the secure defaults (rbac.md §2.1, §3.1)', async (t) => {
@@ -226,7 +258,7 @@ test('the matrix covers every v2 route the API registers', async (t) => {
     healthcheck: { enabled: false, refreshIntervalSeconds: 1, probe: async () => {} },
     routes: [
       (a) => a.addHook('onRoute', (route: RouteOptions) => {
-        for (const method of [route.method].flat()) if (collecting && route.url.startsWith('/v2/lbaas/') && method !== 'HEAD') routes.add(`${method} ${route.url}`)
+        for (const method of [route.method].flat()) if (collecting && /^\/v2\/(lbaas|octavia)\//.test(route.url) && method !== 'HEAD') routes.add(`${method} ${route.url}`)
       }),
       ...V2_ROUTES.map((register) => (a: FastifyInstance) => register(a, deps)),
       () => void (collecting = false),

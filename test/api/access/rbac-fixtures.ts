@@ -15,13 +15,15 @@ export function identity(project: string | null, roles: readonly string[], user 
   }
 }
 
-/** One load balancer with a listener, a pool (the listener's default), a member and a monitor. */
+/** One load balancer with a listener, a pool (the listener's default), a member, a monitor, an L7 policy and its rule. */
 export interface Shapes {
   lb: string
   listener: string
   pool: string
   member: string
   healthmonitor: string
+  l7policy: string
+  l7rule: string
 }
 
 /** GETs `url` as `headers` until the object is ACTIVE (the in-process worker runs asynchronously). */
@@ -53,6 +55,13 @@ export async function createShapes(app: FastifyInstance, headers: Record<string,
   await waitActive(app, lbUrl, headers)
   const healthmonitor = await create('healthmonitors', 'healthmonitor', { pool_id: pool, type: 'HTTP', delay: 5, timeout: 3, max_retries: 2 })
   await waitActive(app, lbUrl, headers)
-  await waitActive(app, `${LBAAS}/healthmonitors/${healthmonitor}`, headers)
-  return { lb, listener, pool, member, healthmonitor }
+  const l7policy = await create('l7policies', 'l7policy', { listener_id: listener, action: 'REJECT' })
+  await waitActive(app, lbUrl, headers)
+  const rulesUrl = `${LBAAS}/l7policies/${l7policy}/rules`
+  const res = await app.inject({ method: 'POST', url: rulesUrl, headers, payload: { rule: { type: 'PATH', compare_type: 'STARTS_WITH', value: '/api' } } })
+  assert.equal(res.statusCode, 201, res.body)
+  const l7rule = String((res.json() as { rule: Json }).rule.id)
+  await waitActive(app, lbUrl, headers)
+  for (const url of [`${LBAAS}/healthmonitors/${healthmonitor}`, `${LBAAS}/l7policies/${l7policy}`, `${rulesUrl}/${l7rule}`]) await waitActive(app, url, headers)
+  return { lb, listener, pool, member, healthmonitor, l7policy, l7rule }
 }

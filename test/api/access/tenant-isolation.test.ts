@@ -34,6 +34,7 @@ const COLLECTIONS = [
   { collection: 'listeners', id: (s: Shapes) => s.listener },
   { collection: 'pools', id: (s: Shapes) => s.pool },
   { collection: 'healthmonitors', id: (s: Shapes) => s.healthmonitor },
+  { collection: 'l7policies', id: (s: Shapes) => s.l7policy },
 ] as const
 
 async function listsHideTheOtherProject(w: World): Promise<void> {
@@ -80,6 +81,14 @@ async function singleObjectsAreRefused(w: World): Promise<void> {
     ['GET', `${LBAAS}/pools/${b.pool}/members/${a.member}`], ['DELETE', `${LBAAS}/pools/${b.pool}/members/${a.member}`],
     ['GET', `${LBAAS}/healthmonitors/${a.healthmonitor}`], ['PUT', `${LBAAS}/healthmonitors/${a.healthmonitor}`, { healthmonitor: { name: 'mine' } }],
     ['DELETE', `${LBAAS}/healthmonitors/${a.healthmonitor}`],
+    ['GET', `${LBAAS}/l7policies/${a.l7policy}`], ['PUT', `${LBAAS}/l7policies/${a.l7policy}`, { l7policy: { name: 'mine' } }],
+    ['DELETE', `${LBAAS}/l7policies/${a.l7policy}`], ['GET', `${LBAAS}/l7policies/${a.l7policy}/rules`],
+    ['GET', `${LBAAS}/l7policies/${a.l7policy}/rules/${a.l7rule}`], ['GET', `${LBAAS}/l7policies/${b.l7policy}/rules/${a.l7rule}`],
+    ['PUT', `${LBAAS}/l7policies/${a.l7policy}/rules/${a.l7rule}`, { rule: { value: '/mine' } }],
+    ['DELETE', `${LBAAS}/l7policies/${a.l7policy}/rules/${a.l7rule}`],
+    ['POST', `${LBAAS}/l7policies`, { l7policy: { listener_id: a.listener, action: 'REJECT' } }],
+    ['POST', `${LBAAS}/l7policies/${a.l7policy}/rules`, { rule: { type: 'PATH', compare_type: 'STARTS_WITH', value: '/x' } }],
+    ['GET', `${LBAAS}/quotas/project-a`], ['GET', `${LBAAS}/quotas/project-a/default`], ['GET', `${LBAAS}/quotas?project_id=project-a`],
     // Building on their objects.
     ['POST', `${LBAAS}/listeners`, { listener: { loadbalancer_id: a.lb, protocol: 'HTTP', protocol_port: 81 } }],
     ['POST', `${LBAAS}/pools`, { pool: { loadbalancer_id: a.lb, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN' } }],
@@ -97,8 +106,13 @@ async function singleObjectsAreRefused(w: World): Promise<void> {
     assert.equal(res.statusCode, 403, `${method} ${url}: ${res.body}`)
     assert.deepEqual(res.json(), POLICY_REFUSAL)
   }
-  // Their pool as a default pool of my listener: not on my load balancer, so not found, as an unknown id would be.
+  // Their pool as a default or redirect pool of my listener: not found, as an unknown id would be.
   for (const poolId of [a.pool, UNKNOWN]) {
+    const redirect = await call(w, B, 'POST', `${LBAAS}/l7policies`, { l7policy: { listener_id: b.listener, action: 'REDIRECT_TO_POOL', redirect_pool_id: poolId } })
+    assert.equal(redirect.statusCode, 404, redirect.body)
+    assert.equal((redirect.json() as Json).faultstring, `Pool ${poolId} not found.`)
+    const moved = await call(w, B, 'PUT', `${LBAAS}/l7policies/${b.l7policy}`, { l7policy: { redirect_pool_id: poolId } })
+    assert.equal(moved.statusCode, 404, moved.body)
     const update = await call(w, B, 'PUT', `${LBAAS}/listeners/${b.listener}`, { listener: { default_pool_id: poolId } })
     assert.equal(update.statusCode, 404, update.body)
     assert.equal((update.json() as Json).faultstring, `Pool ${poolId} not found.`)
