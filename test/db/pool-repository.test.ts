@@ -118,13 +118,13 @@ for (const engine of ENGINES) {
       assert.equal(await pools.setOperatingStatus(pool.id, 'ONLINE'), true)
       const listener = await seedListener(db.kysely, lb.id, { protocol_port: 100, protocol: 'TCP' })
       assert.deepEqual(await pools.listener(listener), {
-        id: listener, load_balancer_id: lb.id, protocol: 'TCP', default_pool_id: null, provisioning_status: 'ACTIVE',
+        id: listener, project_id: 'p1', load_balancer_id: lb.id, protocol: 'TCP', default_pool_id: null, provisioning_status: 'ACTIVE',
       })
       assert.equal(await pools.setDefaultPoolOf(listener, other.id, pool.id), false)
       assert.equal(await pools.setDefaultPoolOf(listener, lb.id, pool.id), true)
       await pools.setListenersProvisioningStatus([listener], 'PENDING_UPDATE')
       assert.deepEqual(await pools.listener(listener), {
-        id: listener, load_balancer_id: lb.id, protocol: 'TCP', default_pool_id: pool.id, provisioning_status: 'PENDING_UPDATE',
+        id: listener, project_id: 'p1', load_balancer_id: lb.id, protocol: 'TCP', default_pool_id: pool.id, provisioning_status: 'PENDING_UPDATE',
       })
       await pools.setListenersProvisioningStatus([listener], 'ACTIVE', { from: 'PENDING_CREATE' })
       assert.equal((await pools.listener(listener))?.provisioning_status, 'PENDING_UPDATE', 'from guards the change')

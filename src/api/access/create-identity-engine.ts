@@ -1,3 +1,4 @@
+import { ServiceUnavailable } from '../../common/errors.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { HeadersIdentity } from './headers-identity.ts'
 import type { IdentityEngine } from './identity-engine.ts'
@@ -13,9 +14,10 @@ const ENGINES: Record<EngineName, ((config: OctaviaConfig, policy: PolicyEnforce
   keystone: null,
 }
 
-/** The identity engine `identity.engine` names. */
+/** The identity engine `identity.engine` names; one not wired yet answers every request 503. */
 export function createIdentityEngine(config: OctaviaConfig, policy: PolicyEnforcer): IdentityEngine {
-  const build = ENGINES[config.identity.engine]
-  if (!build) throw new Error(`the ${config.identity.engine} identity engine is not available yet`)
-  return build(config, policy)
+  const name = config.identity.engine
+  const build = ENGINES[name]
+  if (build) return build(config, policy)
+  return { name, authenticate: async () => { throw new ServiceUnavailable(`the ${name} identity engine is not available yet`) } }
 }
