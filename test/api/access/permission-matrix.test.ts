@@ -18,6 +18,7 @@ import { createShapes, identity, LBAAS, type Shapes } from './rbac-fixtures.ts'
 // (409, or 400 for creates and deletes refused later) and nothing changes between personas.
 
 const OWNER = 'owner-project'
+const UNKNOWN = '00000000-0000-4000-8000-000000000000'
 type Mode = 'secure' | 'legacy'
 
 interface Persona {
@@ -171,11 +172,31 @@ const ENDPOINTS: readonly Endpoint[] = [
   { route: 'GET /v2/octavia/amphorae/:id/stats', url: () => `/v2/octavia/amphorae/${AMPHORA}/stats`, policies: ['amphora:get_stats'], target: { kind: 'caller' }, ok: 404 },
   { route: 'PUT /v2/octavia/amphorae/:id/failover', url: () => `/v2/octavia/amphorae/${AMPHORA}/failover`, policies: ['amphora:put_failover'], target: object, ok: 409 },
   { route: 'PUT /v2/octavia/amphorae/:id/config', url: () => `/v2/octavia/amphorae/${AMPHORA}/config`, policies: ['amphora:put_config'], target: object, ok: 202 },
+  // The operator's catalogue (policy before lookups, rbac.md §5): unknown keys and bad profile data fail after the policy.
+  ...catalogue('flavors', 'flavor', { name: 'f', flavor_profile_id: UNKNOWN }, { name: 'x' }),
+  ...catalogue('availabilityzones', 'availability_zone', { name: 'z', availability_zone_profile_id: UNKNOWN }, { description: 'x' }),
+  ...catalogue('flavorprofiles', 'flavorprofile', { name: 'p', provider_name: 'amphora', flavor_data: 'not json' }, { name: 'x' }),
+  ...catalogue('availabilityzoneprofiles', 'availability_zone_profile', { name: 'p', provider_name: 'amphora', availability_zone_data: 'not json' }, { name: 'x' }),
+  { route: 'GET /v2/lbaas/providers', url: () => `${LBAAS}/providers`, policies: ['provider:get_all'], target: { kind: 'caller' }, ok: 200 },
+  { route: 'GET /v2/lbaas/providers/:provider/flavor_capabilities', url: () => `${LBAAS}/providers/amphora/flavor_capabilities`, policies: ['provider-flavor:get_all'], target: { kind: 'caller' }, ok: 200 },
+  { route: 'GET /v2/lbaas/providers/:provider/availability_zone_capabilities', url: () => `${LBAAS}/providers/amphora/availability_zone_capabilities`, policies: ['provider-availability-zone:get_all'], target: { kind: 'caller' }, ok: 200 },
 ]
 
-const AMPHORA = '11111111-1111-4111-8111-111111111111'
+/** The five calls of a catalogue collection, each against the caller's project as rbac.md §3 says. */
+function catalogue(collection: string, envelope: string, create: Record<string, unknown>, update: Record<string, unknown>): Endpoint[] {
+  const policy = { flavors: 'flavor', availabilityzones: 'availability-zone', flavorprofiles: 'flavor-profile', availabilityzoneprofiles: 'availability-zone-profile' }[collection]
+  const caller: Target = { kind: 'caller' }
+  const base = `${LBAAS}/${collection}`
+  return [
+    { route: `GET /v2/lbaas/${collection}`, url: () => base, policies: [`${policy}:get_all`], target: caller, ok: 200 },
+    { route: `POST /v2/lbaas/${collection}`, url: () => base, payload: () => ({ [envelope]: create }), policies: [`${policy}:post`], target: caller, ok: 400 },
+    { route: `GET /v2/lbaas/${collection}/:key`, url: () => `${base}/unknown-key`, policies: [`${policy}:get_one`], target: caller, ok: 404 },
+    { route: `PUT /v2/lbaas/${collection}/:key`, url: () => `${base}/${UNKNOWN}`, payload: () => ({ [envelope]: update }), policies: [`${policy}:put`], target: caller, ok: 404 },
+    { route: `DELETE /v2/lbaas/${collection}/:key`, url: () => `${base}/${UNKNOWN}`, policies: [`${policy}:delete`], target: caller, ok: 404 },
+  ]
+}
 
-const UNKNOWN = '00000000-0000-4000-8000-000000000000'
+const AMPHORA = '11111111-1111-4111-8111-111111111111'
 
 /** What the persona should get from the endpoint: the status, and for a list whether OWNER's object shows. */
 function expected(endpoint: Endpoint, persona: Persona, mode: Mode): { status: number; seesOwner?: boolean } {
