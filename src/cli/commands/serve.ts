@@ -9,7 +9,7 @@ import { V2_ROUTES } from '../../api/v2/routes.ts'
 import { systemClock } from '../../common/clock.ts'
 import { createFlowContext } from '../../controller/flow-context.ts'
 import { ALL_FLOWS } from '../../controller/flows/all-flows.ts'
-import { MemoryQueue } from '../../controller/queue/memory-queue.ts'
+import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
 import { startWorker } from '../../controller/worker.ts'
 import { workerSettings } from '../../controller/worker-settings.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
@@ -71,7 +71,7 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
 export async function startApiService(config: OctaviaConfig, db: Database, log: Logger): Promise<Stoppable[]> {
   const registry = createMetricsRegistry({ service: 'octavia-api' })
   // The API process runs a worker on the jobs it queues itself.
-  const queue = new MemoryQueue()
+  const queue = createJobQueue(config.message_queue, log)
   const deps = createApiDeps(config, db, systemClock, (jobId) => (jobId === undefined ? runner.wake() : queue.announce(jobId)))
   const runner = startWorker({
     context: createFlowContext({ db, clock: systemClock, log, subnets: config.networks, reservedIps: config.networking.reserved_ips }),
@@ -93,6 +93,7 @@ export async function startApiService(config: OctaviaConfig, db: Database, log: 
   })
   const parts: Stoppable[] = [
     { name: 'identity', stop: () => deps.identity.close() },
+    { name: 'queue', stop: () => queue.close() },
     { name: 'worker', stop: () => runner.stop() },
     { name: 'api', stop: () => app.close() },
   ]
