@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Port, PortRepository } from '../../db/repositories/port-repository.ts'
 import type { Network, NetworkInventory, Subnet } from '../../drivers/network/network-inventory.ts'
+import type { RequestContext } from '../request-context.ts'
 
 // The read-only part of Neutron's v2.0 API that clients use to resolve names and ids
 // (`--vip-subnet-id local`, member `--subnet-id`): python-octaviaclient with
@@ -9,6 +10,8 @@ import type { Network, NetworkInventory, Subnet } from '../../drivers/network/ne
 export interface NeutronDeps {
   inventory: NetworkInventory
   ports: PortRepository
+  /** The caller; without it (tests of this module alone) every caller sees every port. */
+  context?: (req: FastifyRequest) => RequestContext
 }
 
 type Query = Record<string, string | string[] | undefined>
@@ -55,6 +58,12 @@ function renderPort(p: Port) {
 }
 
 export function registerNeutronRoutes(app: FastifyInstance, deps: NeutronDeps): void {
+  // As Neutron: an administrator sees every port, anyone else only their project's (other
+  // projects' VIP addresses and load balancer ids are not theirs to see).
+  const visible = (req: FastifyRequest, port: Port) => {
+    const caller = deps.context?.(req)
+    return !caller || caller.isAdmin || (port.project_id !== null && port.project_id === caller.projectId)
+  }
   const query = (req: FastifyRequest) => req.query as Query
   const notFound = (kind: string, id: string) => ({ NeutronError: { type: `${kind}NotFound`, message: `${kind} ${id} could not be found.`, detail: '' } })
 
@@ -78,11 +87,11 @@ export function registerNeutronRoutes(app: FastifyInstance, deps: NeutronDeps): 
     const q = query(req)
     const one = (v: string | string[] | undefined) => (typeof v === 'string' ? v : undefined)
     const rows = await deps.ports.list({ network_id: one(q.network_id), device_id: one(q.device_id), device_owner: one(q.device_owner) })
-    return { ports: rows.map(renderPort).filter((p) => matches(p, q)).map((p) => selectFields(p, q)) }
+    return { ports: rows.filter((p) => visible(req, p)).map(renderPort).filter((p) => matches(p, q)).map((p) => selectFields(p, q)) }
   })
   app.get<{ Params: { id: string } }>('/v2.0/ports/:id', async (req, reply) => {
     const port = await deps.ports.get(req.params.id)
-    if (!port) return reply.code(404).send(notFound('Port', req.params.id))
+    if (!port || !visible(req, port)) return reply.code(404).send(notFound('Port', req.params.id))
     return { port: selectFields(renderPort(port), query(req)) }
   })
   // Neutron's extension list: clients probe it before using optional features.

@@ -9,6 +9,7 @@ import { loadConfig } from '../../../src/config/load-config.ts'
 import { DEFAULT_NETWORK_ID, DEFAULT_SUBNET_ID } from '../../../src/config/defaults.ts'
 import { PortRepository } from '../../../src/db/repositories/port-repository.ts'
 import { NetworkInventory } from '../../../src/drivers/network/network-inventory.ts'
+import { startApi } from '../../helpers/api-harness.ts'
 import { withTestDatabase } from '../../helpers/test-database.ts'
 
 test('the Neutron subset answers networks, subnets and ports by id, by name and in lists', async (t) => {
@@ -50,4 +51,24 @@ test('the Neutron subset answers networks, subnets and ports by id, by name and 
   assert.deepEqual(portList.ports.map((p) => [p.fixed_ips, p.device_owner]), [[[{ subnet_id: DEFAULT_SUBNET_ID, ip_address: port.ip_address }], 'octavia:vip']])
   assert.equal((await app.inject({ method: 'GET', url: `/v2.0/ports/${port.id}` })).statusCode, 200)
   assert.equal((await app.inject({ method: 'GET', url: '/v2.0/ports/00000000-0000-0000-0000-000000000000' })).statusCode, 404)
+})
+
+test('under a policy-enforcing identity, a project sees only its own ports; an administrator sees all', async (t) => {
+  const api = await startApi(t, { sets: ['octavia.identity.engine=headers'] })
+  const as = (project: string, roles: string) => ({ 'x-project-id': project, 'x-roles': roles, 'x-user-id': `user-${project}` })
+  const created: Record<string, string> = {}
+  for (const project of ['project-a', 'project-b']) {
+    const res = await api.app.inject({ method: 'POST', url: '/v2/lbaas/loadbalancers', headers: as(project, 'member'), payload: { loadbalancer: { vip_subnet_id: DEFAULT_SUBNET_ID } } })
+    assert.equal(res.statusCode, 201, res.body)
+    created[project] = (res.json() as { loadbalancer: { vip_port_id: string } }).loadbalancer.vip_port_id
+  }
+  const portIds = async (headers: Record<string, string>) =>
+    ((await api.app.inject({ method: 'GET', url: '/v2.0/ports', headers })).json() as { ports: Array<{ id: string }> }).ports.map((p) => p.id).sort()
+  assert.deepEqual(await portIds(as('project-a', 'member')), [created['project-a']])
+  assert.deepEqual(await portIds(as('project-b', 'reader')), [created['project-b']])
+  assert.deepEqual(await portIds(as('project-c', 'admin')), [created['project-a'], created['project-b']].sort())
+  const other = await api.app.inject({ method: 'GET', url: `/v2.0/ports/${created['project-b']}`, headers: as('project-a', 'member') })
+  assert.equal(other.statusCode, 404)
+  const own = await api.app.inject({ method: 'GET', url: `/v2.0/ports/${created['project-a']}`, headers: as('project-a', 'member') })
+  assert.equal(own.statusCode, 200)
 })
