@@ -10,8 +10,9 @@ import type { DatabaseEngine } from '../../../src/db/database-options.ts'
 import { startApi, type ApiHarness } from '../../helpers/api-harness.ts'
 import { ENGINES, withTestDatabase } from '../../helpers/test-database.ts'
 
-// Quota enforcement (spec/api-v2.md §14.3) on every create path. Until an enforcing identity
-// engine is wired into the harness, the API runs with noauth and the enforcing gate put in by hand.
+// Quota enforcement (spec/api-v2.md §14.3) on every create path. Most tests run the API with
+// noauth (every caller an administrator) and the enforcing gate put in by hand; one goes through
+// the headers identity engine, which enforces quotas by itself.
 
 const LBS = '/v2/lbaas/loadbalancers'
 
@@ -184,6 +185,57 @@ test('createApiDeps enforces quotas under every identity engine but noauth, whic
   assert.equal(gateOf([]), unenforcedQuotas)
   assert.ok(gateOf(['octavia.identity.engine=headers']) instanceof EnforcedQuotaGate)
   assert.ok(gateOf(['octavia.api_settings.auth_strategy=keystone', 'octavia.identity.host=127.0.0.1', 'octavia.identity.password=secret']) instanceof EnforcedQuotaGate)
+})
+
+test('through the headers identity engine: quota calls follow rbac.md (policy first), and a member\'s creates are counted against its project', async (t) => {
+  const api = await startApi(t, { sets: ['octavia.identity.engine=headers'] })
+  const as = (project: string, roles: string) => ({ 'x-project-id': project, 'x-roles': roles })
+  const admin = as('ops', 'admin')
+  const memberA = as('tenant-a', 'member')
+  const readerA = as('tenant-a', 'reader')
+  const call = (headers: Record<string, string>, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: Json) =>
+    api.app.inject({ method, url, headers, ...(payload ? { payload } : {}) })
+  const status = async (headers: Record<string, string>, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: Json) =>
+    (await call(headers, method, url, payload)).statusCode
+  const policy = (res: { statusCode: number; json(): unknown }) =>
+    assert.deepEqual([res.statusCode, (res.json() as { faultstring: string }).faultstring], [403, 'Policy does not allow this request to be performed.'])
+  const QUOTAS = '/v2/lbaas/quotas'
+
+  assert.equal(await status(admin, 'PUT', `${QUOTAS}/tenant-a`, { quota: { loadbalancer: 1 } }), 202)
+  assert.equal(await status(admin, 'PUT', `${QUOTAS}/tenant-b`, { quota: { pool: 5 } }), 202)
+  // Own quota: readable by the project's members and readers, writable by neither.
+  for (const who of [memberA, readerA]) {
+    assert.equal(await status(who, 'GET', `${QUOTAS}/tenant-a`), 200)
+    assert.equal(await status(who, 'GET', `${QUOTAS}/tenant-a/default`), 200)
+    policy(await call(who, 'GET', `${QUOTAS}/tenant-b`))
+    policy(await call(who, 'GET', `${QUOTAS}/defaults`))
+    policy(await call(who, 'PUT', `${QUOTAS}/tenant-a`, { quota: { loadbalancer: 10 } }))
+    policy(await call(who, 'DELETE', `${QUOTAS}/tenant-a`))
+  }
+  // The body is checked before the policy (rbac.md §5).
+  assert.equal(await status(memberA, 'PUT', `${QUOTAS}/tenant-a`, { quota: { loadbalancer: -7 } }), 400)
+  // Lists: a member sees its own record only, and may not name another project.
+  const listed = async (headers: Record<string, string>, query = '') =>
+    ((await call(headers, 'GET', `${QUOTAS}${query}`)).json() as { quotas: Json[] }).quotas.map((q) => q.project_id)
+  assert.deepEqual(await listed(memberA), ['tenant-a'])
+  assert.deepEqual(await listed(memberA, '?project_id=tenant-a'), ['tenant-a'])
+  policy(await call(memberA, 'GET', `${QUOTAS}?project_id=tenant-b`))
+  assert.deepEqual((await listed(admin, '?sort=project_id')), ['tenant-a', 'tenant-b'])
+
+  // Enforced: the member's second load balancer is over its project's limit.
+  const lb = await call(memberA, 'POST', LBS, { loadbalancer: { vip_subnet_id: DEFAULT_SUBNET_ID } })
+  assert.equal(lb.statusCode, 201, lb.body)
+  refused(await call(memberA, 'POST', LBS, { loadbalancer: { vip_subnet_id: DEFAULT_SUBNET_ID } }), 'Load Balancer')
+  // An admin creating for that project is held to the same limit.
+  refused(await call(admin, 'POST', LBS, { loadbalancer: { vip_subnet_id: DEFAULT_SUBNET_ID, project_id: 'tenant-a' } }), 'Load Balancer')
+  // A project's first create makes its all-default record.
+  assert.equal(await status(as('tenant-c', 'member'), 'POST', LBS, { loadbalancer: { vip_subnet_id: DEFAULT_SUBNET_ID } }), 201)
+  assert.deepEqual(await listed(admin, '?sort=project_id'), ['tenant-a', 'tenant-b', 'tenant-c'])
+
+  assert.equal(await status(admin, 'DELETE', `${QUOTAS}/tenant-a`), 202)
+  assert.equal(await status(admin, 'DELETE', `${QUOTAS}/nobody`), 404)
+  // Reset: back to the default (unlimited).
+  assert.equal(await status(memberA, 'POST', LBS, { loadbalancer: { vip_subnet_id: DEFAULT_SUBNET_ID } }), 201)
 })
 
 for (const engine of ENGINES) {
