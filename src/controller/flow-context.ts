@@ -1,4 +1,5 @@
 import type { Clock } from '../common/clock.ts'
+import type { DataPlane } from './data-plane.ts'
 import type { Logger } from '../common/logger.ts'
 import type { Database } from '../db/database.ts'
 import { AmphoraRepository } from '../db/repositories/amphora-repository.ts'
@@ -27,6 +28,8 @@ export interface FlowContext {
   ports: PortRepository
   /** The configured networks (config `networks`) addresses are allocated from. */
   subnets: readonly AllocationSubnet[]
+  /** The amphora data plane (host agents); absent where the worker runs without one. */
+  dataPlane?: DataPlane
 }
 
 export interface FlowContextDeps {
@@ -36,6 +39,7 @@ export interface FlowContextDeps {
   subnets?: readonly AllocationSubnet[]
   /** [networking] reserved_ips: never handed out. */
   reservedIps?: readonly string[]
+  dataPlane?: DataPlane
 }
 
 export function createFlowContext(deps: FlowContextDeps): FlowContext {
@@ -52,5 +56,6 @@ export function createFlowContext(deps: FlowContextDeps): FlowContext {
     amphorae: new AmphoraRepository(db, clock),
     ports: new PortRepository(db, clock, { reserved: deps.reservedIps ?? [] }),
     subnets: deps.subnets ?? [],
+    ...(deps.dataPlane ? { dataPlane: deps.dataPlane } : {}),
   }
 }
