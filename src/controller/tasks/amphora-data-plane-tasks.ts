@@ -28,10 +28,16 @@ interface Allocation {
   agent_id: string
 }
 
-function allocation(run: TaskRun): Allocation {
+/**
+ * The amphora this flow works on: the one amphora.allocate journaled (load balancer create),
+ * else the load balancer's amphora in the database (every later change to it).
+ */
+async function allocation(run: TaskRun): Promise<Allocation> {
   const result = run.result('amphora.allocate') as Allocation | undefined
-  if (result === undefined) throw new PermanentError('amphora.allocate has not run in this flow')
-  return result
+  if (result !== undefined) return result
+  const [amphora] = await run.ctx.amphorae.list({ load_balancer_id: loadBalancerOf(run) })
+  if (amphora?.compute_id == null) throw new PermanentError(`load balancer ${loadBalancerOf(run)} has no amphora on a host`)
+  return { amphora_id: amphora.id, agent_id: amphora.compute_id }
 }
 
 /**
@@ -55,7 +61,7 @@ export const allocateAmphora = databaseTask('amphora.allocate', async (trx, run)
 })
 
 async function agentOf(run: TaskRun) {
-  const { amphora_id, agent_id } = allocation(run)
+  const { amphora_id, agent_id } = await allocation(run)
   try {
     return { amphora_id, client: await dataPlane(run.ctx).compute.clientFor(agent_id) }
   } catch (err) {

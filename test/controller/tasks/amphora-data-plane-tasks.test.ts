@@ -71,9 +71,11 @@ test('the amphora tasks put a load balancer from the database on a host agent, a
   for (let i = 0; i < 4; i++) answers.add(await get(url))
   assert.deepEqual(answers, new Set(['a', 'b']))
 
-  // A change in the database reaches the amphora with the next apply (hitless reload: same master).
+  // A change in the database reaches the amphora with the next apply (hitless reload: same
+  // master), also from a later flow (a member update) that finds the amphora by its load balancer.
   await ctx.members.update(memberB, { enabled: false })
-  const again = (await applyAmphoraConfig.execute(run)) as { pid: number }
+  const memberJob = { ...job, id: 'job-2', kind: 'member.update', target_type: 'member', target_id: memberB } as unknown as Job
+  const again = (await applyAmphoraConfig.execute({ ctx, job: memberJob, result: () => undefined })) as { pid: number }
   assert.equal(again.pid, applied.pid)
   for (let i = 0; i < 4; i++) assert.equal(await get(url), 'a')
 
