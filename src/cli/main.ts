@@ -4,10 +4,12 @@ import { registerAgentCommand } from './commands/agent.ts'
 import { registerConfigCommands } from './commands/config.ts'
 import { registerDbCommands } from './commands/db.ts'
 import { registerHealthManagerCommand } from './commands/health-manager.ts'
+import { registerJobCommands } from './commands/job.ts'
 import { registerNetworkCommands } from './commands/network.ts'
 import { registerPendingServices } from './commands/pending-services.ts'
 import { registerServeCommands } from './commands/serve.ts'
 import { registerStatusCommands } from './commands/status.ts'
+import { registerWorkerCommand } from './commands/worker.ts'
 import { CommandFailed, EXIT } from './exit-codes.ts'
 import type { GlobalOptions } from './load-cli-config.ts'
 
@@ -28,12 +30,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   registerServeCommands(program, cli)
   registerPendingServices(program, cli)
+  registerWorkerCommand(program, cli)
   registerHealthManagerCommand(program, cli)
   registerAgentCommand(program, cli)
   registerDbCommands(program, cli)
   registerConfigCommands(program, cli)
   registerNetworkCommands(program, cli)
   registerStatusCommands(program, cli)
+  registerJobCommands(program, cli)
 
   try {
     await program.parseAsync(argv, { from: 'user' })

@@ -4,14 +4,14 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { FIXTURES, runOctavia, scratchDir } from '../helpers/run-octavia.ts'
 
-const SUBCOMMANDS = ['up', 'api', 'worker', 'health-manager', 'housekeeping', 'agent', 'db', 'config', 'status']
+const SUBCOMMANDS = ['up', 'api', 'worker', 'health-manager', 'housekeeping', 'agent', 'db', 'config', 'status', 'job']
 
 test('--help lists every subcommand, and each has its own --help', async (t) => {
   const cwd = scratchDir(t)
   const help = await runOctavia(['--help'], { cwd })
   assert.equal(help.code, 0)
   for (const name of SUBCOMMANDS) assert.match(help.stdout, new RegExp(`^  ${name}\\b`, 'm'), name)
-  const commands = [...SUBCOMMANDS.map((s) => [s]), ['db', 'upgrade'], ['db', 'current'], ['config', 'check'], ['config', 'show'], ['status', 'upgrade', 'check']]
+  const commands = [...SUBCOMMANDS.map((s) => [s]), ['db', 'upgrade'], ['db', 'current'], ['config', 'check'], ['config', 'show'], ['status', 'upgrade', 'check'], ['job', 'list'], ['job', 'show']]
   // One process per command, all at once: each costs a Node start-up.
   const results = await Promise.all(commands.map((args) => runOctavia([...args, '--help'], { cwd })))
   results.forEach((res, i) => {
@@ -91,7 +91,7 @@ test('environment variables and --set override the files, --set last', async (t)
 
 test('services that are not built yet say so and exit non-zero', async (t) => {
   const cwd = scratchDir(t)
-  for (const name of ['worker', 'housekeeping']) {
+  for (const name of ['housekeeping']) {
     const res = await runOctavia([name], { cwd })
     assert.equal(res.code, 1, name)
     assert.match(res.stderr, new RegExp(`^octavia ${name}: .* not available in this release yet; nothing was started\\n$`), name)

@@ -3,6 +3,7 @@ import { systemClock } from '../../common/clock.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
 import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
+import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
 import { currentVersion } from '../../db/migrations.ts'
 import { startHealthManager, type HealthManager } from '../../health/health-manager.ts'
 import type { CliContext } from '../cli-context.ts'
@@ -34,7 +35,10 @@ async function runHealthManager(options: GlobalOptions): Promise<number> {
   try {
     await requireSchemaAtHead(db, 'health-manager')
     const registry = createMetricsRegistry({ service: 'octavia-health-manager' })
-    parts.push(...await startHealthManagerService(config, db, log, registry))
+    // Failovers it queues are announced to the workers (a lost announcement only delays them).
+    const queue = createJobQueue(config.message_queue, log)
+    parts.push({ name: 'queue', stop: () => queue.close() })
+    parts.push(...await startHealthManagerService(config, db, log, registry, (jobId) => queue.announce(jobId)))
     const metrics = config.manager.metrics
     if (metrics.enabled) {
       const server = await startMetricsServer(registry, metrics.address, metrics.health_manager_port).catch((err: NodeJS.ErrnoException) => {
@@ -52,11 +56,11 @@ async function runHealthManager(options: GlobalOptions): Promise<number> {
 
 /** Starts the health manager (also inside `octavia up`); a heartbeat address in use is a one-line error. */
 export async function startHealthManagerService(config: OctaviaConfig, db: Database, log: Logger,
-  registry?: Parameters<typeof startHealthManager>[0]['registry']): Promise<Stoppable[]> {
+  registry?: Parameters<typeof startHealthManager>[0]['registry'], onJobQueued?: (jobId: string) => void): Promise<Stoppable[]> {
   const { bind_ip: address, bind_port: port } = config.health_manager
   let hm: HealthManager
   try {
-    hm = await startHealthManager({ config, db, clock: systemClock, log, ...(registry ? { registry } : {}) })
+    hm = await startHealthManager({ config, db, clock: systemClock, log, ...(registry ? { registry } : {}), ...(onJobQueued ? { onJobQueued } : {}) })
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     throw new CommandFailed(`cannot listen on ${address}:${port} (UDP) for heartbeats: ${code ?? (err as Error).message}`)

@@ -5,7 +5,6 @@ import { loadCliConfig } from '../load-cli-config.ts'
 
 // Services whose command exists from the start but whose implementation arrives in a later release.
 const PENDING = [
-  { name: 'worker', what: 'the controller worker (runs provisioning flows from the queue)' },
   { name: 'housekeeping', what: 'housekeeping (spare amphorae, database clean-up, certificate rotation)' },
 ] as const
 

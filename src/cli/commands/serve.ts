@@ -1,17 +1,15 @@
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import type { FastifyInstance } from 'fastify'
+import type { Registry } from 'prom-client'
 import { createApi } from '../../api/create-api.ts'
 import { registerKeystoneRoutes } from '../../api/keystone/keystone-routes.ts'
 import { registerNeutronRoutes } from '../../api/neutron/neutron-routes.ts'
 import { createApiDeps } from '../../api/v2/api-deps.ts'
 import { V2_ROUTES } from '../../api/v2/routes.ts'
 import { systemClock } from '../../common/clock.ts'
-import { createFlowContext } from '../../controller/flow-context.ts'
-import { ALL_FLOWS } from '../../controller/flows/all-flows.ts'
 import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
-import { startWorker } from '../../controller/worker.ts'
-import { workerSettings } from '../../controller/worker-settings.ts'
+import type { Worker } from '../../controller/worker.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
 import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
@@ -22,6 +20,7 @@ import { startHealthManagerService } from './health-manager.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import type { CliContext } from '../cli-context.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
+import { startWorkerService } from '../worker-service.ts'
 
 // Identity engines that are valid configuration but have no implementation yet.
 const UNAVAILABLE_IDENTITY: Record<string, string> = {
@@ -31,11 +30,11 @@ const UNAVAILABLE_IDENTITY: Record<string, string> = {
 export function registerServeCommands(program: Command, cli: CliContext): void {
   program
     .command('up')
-    .description('run the all-in-one service: API (and, as they arrive, worker, health manager, housekeeping and a local agent) in one process; migrates the database first')
+    .description('run the all-in-one service: API, worker and health manager (and, as they arrive, housekeeping and a local agent) in one process; migrates the database first')
     .action(async () => cli.exit(await serve(cli.globals(), 'up')))
   program
     .command('api')
-    .description('run the Octavia v2 API service (the database schema must be at head: see `octavia db upgrade`)')
+    .description('run the Octavia v2 API service; jobs it queues are run by `octavia worker` processes (the database schema must be at head: see `octavia db upgrade`)')
     .action(async () => cli.exit(await serve(cli.globals(), 'api')))
 }
 
@@ -58,8 +57,19 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
         throw new CommandFailed(`octavia api: the database schema is at ${version.current ?? 'nothing'}, not ${version.head}; run \`octavia db upgrade\` first`)
       }
     }
-    parts.push(...(await startApiService(config, db, log)))
-    if (mode === 'up') parts.push(...(await startHealthManagerService(config, db, log)))
+    const queue = createJobQueue(config.message_queue, log)
+    parts.push({ name: 'queue', stop: () => queue.close() })
+    const registry = createMetricsRegistry({ service: 'octavia-api' })
+    // `octavia up` runs a worker in this process; `octavia api` only announces jobs to the workers.
+    let worker: Worker | undefined
+    if (mode === 'up') {
+      const started = startWorkerService(config, db, log, queue, registry)
+      worker = started.worker
+      parts.push(started.part)
+    }
+    const announce = (jobId?: string) => (jobId === undefined ? worker?.wake() : queue.announce(jobId))
+    parts.push(...(await startApiService(config, db, log, { registry, announce })))
+    if (mode === 'up') parts.push(...(await startHealthManagerService(config, db, log, undefined, announce)))
   } catch (err) {
     await stopAll(parts, log)
     throw err
@@ -67,16 +77,11 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
   return runUntilSignal(parts, log)
 }
 
-/** Starts the API listener and its metrics endpoint; returns them in start order. */
-export async function startApiService(config: OctaviaConfig, db: Database, log: Logger): Promise<Stoppable[]> {
-  const registry = createMetricsRegistry({ service: 'octavia-api' })
-  // The API process runs a worker on the jobs it queues itself.
-  const queue = createJobQueue(config.message_queue, log)
-  const deps = createApiDeps(config, db, systemClock, (jobId) => (jobId === undefined ? runner.wake() : queue.announce(jobId)))
-  const runner = startWorker({
-    context: createFlowContext({ db, clock: systemClock, log, subnets: config.networks, reservedIps: config.networking.reserved_ips }),
-    flows: ALL_FLOWS, queue, ...workerSettings(config),
-  })
+/** Starts the API listener and its metrics endpoint; returns them in start order. `announce` tells workers about a queued job. */
+export async function startApiService(config: OctaviaConfig, db: Database, log: Logger,
+  options: { registry: Registry; announce: (jobId?: string) => void }): Promise<Stoppable[]> {
+  const { registry } = options
+  const deps = createApiDeps(config, db, systemClock, options.announce)
   const app = createApi({
     log,
     registry,
@@ -93,8 +98,6 @@ export async function startApiService(config: OctaviaConfig, db: Database, log: 
   })
   const parts: Stoppable[] = [
     { name: 'identity', stop: () => deps.identity.close() },
-    { name: 'queue', stop: () => queue.close() },
-    { name: 'worker', stop: () => runner.stop() },
     { name: 'api', stop: () => app.close() },
   ]
   try {

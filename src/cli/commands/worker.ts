@@ -1,0 +1,45 @@
+import type { Command } from 'commander'
+import { createLogger } from '../../common/logger.ts'
+import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
+import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
+import type { CliContext } from '../cli-context.ts'
+import { openDatabase } from '../database.ts'
+import { CommandFailed } from '../exit-codes.ts'
+import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
+import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
+import { startWorkerService } from '../worker-service.ts'
+import { requireSchemaAtHead } from './health-manager.ts'
+
+export function registerWorkerCommand(program: Command, cli: CliContext): void {
+  program
+    .command('worker')
+    .description('run the controller worker: claims jobs from the database (announced over message_queue) and runs their flows; '
+      + 'SIGTERM hands running jobs back at their next task; the database schema must be at head')
+    .action(async () => cli.exit(await runWorker(cli.globals())))
+}
+
+async function runWorker(options: GlobalOptions): Promise<number> {
+  const config = loadCliConfig(options)
+  const log = createLogger()
+  const db = await openDatabase(config, log)
+  const parts: Stoppable[] = [{ name: 'database', stop: () => db.close() }]
+  try {
+    await requireSchemaAtHead(db, 'worker')
+    const queue = createJobQueue(config.message_queue, log)
+    parts.push({ name: 'queue', stop: () => queue.close() })
+    const registry = createMetricsRegistry({ service: 'octavia-worker' })
+    parts.push(startWorkerService(config, db, log, queue, registry).part)
+    const metrics = config.manager.metrics
+    if (metrics.enabled) {
+      const server = await startMetricsServer(registry, metrics.address, metrics.worker_port).catch((err: NodeJS.ErrnoException) => {
+        throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.worker_port} for metrics: ${err.code ?? err.message}`)
+      })
+      parts.push({ name: 'metrics', stop: () => server.close() })
+      log.info({ url: server.url }, 'metrics listening')
+    }
+  } catch (err) {
+    for (const part of [...parts].reverse()) await part.stop().catch((e: unknown) => log.error({ err: e, part: part.name }, 'stop failed'))
+    throw err
+  }
+  return runUntilSignal(parts, log)
+}
