@@ -12,7 +12,9 @@ export function workerSettings(config: OctaviaConfig): WorkerSettings {
     // A jobboard claim in Octavia; a lease on the job row here.
     leaseMs: seconds(config.task_flow.jobboard_expiration_time),
     pollMs: seconds(worker.job_poll_interval),
-    concurrency: config.task_flow.max_workers,
+    // Octavia: `workers` consumer processes, each running `max_workers` flows. One Node process
+    // runs them all (flows wait on I/O, not CPU); more CPUs take more `octavia worker` processes.
+    concurrency: worker.workers * config.task_flow.max_workers,
     taskRetry: {
       attempts: worker.task_retry_attempts, initialMs: seconds(worker.task_retry_initial_delay),
       backoffMs: seconds(worker.task_retry_backoff), maxMs: seconds(worker.task_retry_max),

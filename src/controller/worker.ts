@@ -16,7 +16,7 @@ export interface WorkerOptions {
   leaseMs: number
   /** How often to look for due jobs when no announcement came; a lost announcement only delays a job this long. */
   pollMs: number
-  /** Jobs run at once ([task_flow] max_workers). */
+  /** Jobs run at once ([controller_worker] workers × [task_flow] max_workers). */
   concurrency: number
   taskRetry: RetryPolicy
   databaseRetry: RetryPolicy
