@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createServer as createHttpServer, get as httpGet, type Server } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
@@ -7,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { AgentClient } from '../../src/amphora/agent-client.ts'
 import { LocalCertificateAuthority } from '../../src/drivers/certificates/local-certificate-authority.ts'
 import { systemClock } from '../../src/common/clock.ts'
-import { scratchDir, startOctavia, type RunningService } from '../helpers/run-octavia.ts'
+import { startOctavia, type RunningService } from '../helpers/run-octavia.ts'
 
 export const AGENT_NAME = 'agent-test'
 
@@ -19,7 +20,7 @@ export interface TestAgent {
 }
 
 /** Starts `octavia agent` on a free port in `cwd` (a scratch directory by default). */
-export async function startTestAgent(t: TestContext, cwd = scratchDir(t)): Promise<TestAgent> {
+export async function startTestAgent(t: TestContext, cwd = agentWorkDir(t)): Promise<TestAgent> {
   const service = startOctavia(t, [
     '--set', 'octavia.agent.bind.port=0', '--set', 'octavia.agent.metrics.port=0', '--set', `octavia.agent.name=${AGENT_NAME}`, 'agent',
   ], { cwd })
@@ -49,30 +50,38 @@ export async function clientCertificate(cwd: string): Promise<{ key: string; cer
 }
 
 /**
- * After the test, stops every haproxy the agent started under cwd (by the pids in their pid
- * files), whatever state the test left them in.
+ * A scratch working directory for an agent, removed after the test once every haproxy the
+ * agent started there is stopped (by the pids in their pid files), whatever state the test
+ * left them in. One hook does both, in that order: the pid files are gone with the directory.
  */
-export function cleanupAmphorae(t: TestContext, cwd: string): void {
+export function agentWorkDir(t: TestContext): string {
+  const cwd = mkdtempSync(join(tmpdir(), 'octavia-agent-'))
   t.after(async () => {
-    const root = join(cwd, 'var/agent/amphorae')
-    let names: string[]
-    try {
-      names = readdirSync(root)
-    } catch {
-      return // the agent never created an amphora
-    }
-    for (const name of names) {
-      let pid: number
-      try {
-        pid = Number(readFileSync(join(root, name, 'haproxy.pid'), 'utf8').trim())
-      } catch {
-        continue // never started
-      }
-      killQuietly(pid, 'SIGTERM')
-      for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(20)
-      killQuietly(pid, 'SIGKILL')
-    }
+    await stopAmphorae(cwd)
+    rmSync(cwd, { recursive: true, force: true })
   })
+  return cwd
+}
+
+async function stopAmphorae(cwd: string): Promise<void> {
+  const root = join(cwd, 'var/agent/amphorae')
+  let names: string[]
+  try {
+    names = readdirSync(root)
+  } catch {
+    return // the agent never created an amphora
+  }
+  for (const name of names) {
+    let pid: number
+    try {
+      pid = Number(readFileSync(join(root, name, 'haproxy.pid'), 'utf8').trim())
+    } catch {
+      continue // never started
+    }
+    killQuietly(pid, 'SIGTERM')
+    for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(20)
+    killQuietly(pid, 'SIGKILL')
+  }
 }
 
 function killQuietly(pid: number, signal: NodeJS.Signals): void {

@@ -14,7 +14,7 @@ import { systemClock } from '../../src/common/clock.ts'
 import { graph, healthMonitor, listener, member, pool, SETTINGS } from '../amphora/graph-fixtures.ts'
 import { scratchDir } from '../helpers/run-octavia.ts'
 import {
-  cleanupAmphorae, clientCertificate, controllerClient, echoBackend, freeVip, get, httpBackend, startTestAgent, AGENT_NAME,
+  agentWorkDir, clientCertificate, controllerClient, echoBackend, freeVip, get, httpBackend, startTestAgent, AGENT_NAME,
 } from './agent-harness.ts'
 
 const SETTINGS_HERE = { ...SETTINGS, max_connections: 4000, ping_wrapper: '/bin/true' }
@@ -46,8 +46,7 @@ function tcpRoundTrip(address: string, port: number, payload: Buffer): Promise<B
 }
 
 test('an amphora serves HTTP round robin and TCP bytes intact, survives haproxy and agent crashes, and is deleted', async (t) => {
-  const cwd = scratchDir(t)
-  cleanupAmphorae(t, cwd)
+  const cwd = agentWorkDir(t)
   const agent = await startTestAgent(t, cwd)
   const client: AgentClient = await controllerClient(t, agent)
 
@@ -143,7 +142,7 @@ test('an amphora serves HTTP round robin and TCP bytes intact, survives haproxy 
 })
 
 test('the agent refuses clients without a certificate signed by its CA', async (t) => {
-  const cwd = scratchDir(t)
+  const cwd = agentWorkDir(t)
   const agent = await startTestAgent(t, cwd)
   const good = await clientCertificate(cwd)
   const strangerCa = await LocalCertificateAuthority.open({

@@ -5,8 +5,7 @@ import { join } from 'node:path'
 import { masterStatus } from '../../src/agent/haproxy-process.ts'
 import { renderHaproxyConfig } from '../../src/amphora/render-haproxy-config.ts'
 import { graph, listener, member, pool, SETTINGS } from '../amphora/graph-fixtures.ts'
-import { scratchDir } from '../helpers/run-octavia.ts'
-import { cleanupAmphorae, controllerClient, freeVip, httpBackend, startTestAgent } from './agent-harness.ts'
+import { agentWorkDir, controllerClient, freeVip, httpBackend, startTestAgent } from './agent-harness.ts'
 
 const RECONFIGURATIONS = 100
 
@@ -57,8 +56,7 @@ async function load(url: string, keepAlive: boolean, tally: Tally, running: () =
 }
 
 test(`${RECONFIGURATIONS} member updates under continuous load lose no request`, async (t) => {
-  const cwd = scratchDir(t)
-  cleanupAmphorae(t, cwd)
+  const cwd = agentWorkDir(t)
   const agent = await startTestAgent(t, cwd)
   const client = await controllerClient(t, agent)
   const a = await httpBackend(t, '127.0.0.2', 'a')

@@ -8,15 +8,13 @@ import type { Job, JsonValue } from '../../../src/db/repositories/job-repository
 import { AgentRepository } from '../../../src/db/repositories/agent-repository.ts'
 import { LocalAgentCompute } from '../../../src/drivers/compute/local-agent-compute.ts'
 import { SETTINGS } from '../../amphora/graph-fixtures.ts'
-import { AGENT_NAME, cleanupAmphorae, clientCertificate, freeVip, get, httpBackend, startTestAgent } from '../../agent/agent-harness.ts'
+import { AGENT_NAME, agentWorkDir, clientCertificate, freeVip, get, httpBackend, startTestAgent } from '../../agent/agent-harness.ts'
 import { seedMember } from '../../helpers/db-seed.ts'
-import { scratchDir } from '../../helpers/run-octavia.ts'
 import { TestClock } from '../../helpers/test-clock.ts'
 import { withTestDatabase } from '../../helpers/test-database.ts'
 
 test('the amphora tasks put a load balancer from the database on a host agent, and take it back on revert', async (t) => {
-  const cwd = scratchDir(t)
-  cleanupAmphorae(t, cwd)
+  const cwd = agentWorkDir(t)
   const agentProcess = await startTestAgent(t, cwd)
   const db = await withTestDatabase(t, 'sqlite')
   const clock = new TestClock()
