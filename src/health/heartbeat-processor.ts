@@ -22,6 +22,8 @@ export interface HeartbeatProcessorOptions {
   heartbeatInterval: number
   /** Amphorae per batch (default 2000). */
   batchSize?: number
+  /** How long the first heartbeat of a batch waits for others (ms, default 20); a full batch goes at once. */
+  batchDelayMs?: number
   /** Amphorae waiting at most; heartbeats from further amphorae are dropped (default 200 000). */
   maxPending?: number
   /** A reaped amphora's instance is not deleted again before this many ms (default 60 s). */
@@ -56,12 +58,13 @@ export class HeartbeatProcessor {
   #pending = new Map<string, Pending>()
   #running: Promise<void> | undefined
   #scheduled = false
+  #timer: NodeJS.Timeout | undefined
   #stopped = false
   readonly #reapedAt = new Map<string, number>()
   readonly #idle: Array<() => void> = []
 
   constructor(options: HeartbeatProcessorOptions) {
-    this.#options = { batchSize: 2000, maxPending: 200_000, reapIntervalMs: 60_000, ...options }
+    this.#options = { batchSize: 2000, batchDelayMs: 20, maxPending: 200_000, reapIntervalMs: 60_000, ...options }
     this.#repository = new HeartbeatRepository(options.db, options.clock)
     this.#log = options.log
   }
@@ -98,16 +101,24 @@ export class HeartbeatProcessor {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#running) return
+    if (this.#running) return
+    if (this.#scheduled) {
+      if (this.#pending.size >= this.#options.batchSize) this.#start()
+      return
+    }
     this.#scheduled = true
-    // Let the datagrams already read in this turn of the event loop join the batch.
-    setImmediate(() => {
-      this.#scheduled = false
-      this.#running = this.#loop().finally(() => {
-        this.#running = undefined
-        if (this.#pending.size > 0) this.#schedule()
-        else for (const resolve of this.#idle.splice(0)) resolve()
-      })
+    // A batch costs about as much for 30 heartbeats as for 2000 (a few statements each way):
+    // the first waits a little for others (the socket hands over 32 datagrams per event-loop turn).
+    this.#timer = setTimeout(() => this.#start(), this.#options.batchDelayMs)
+  }
+
+  #start(): void {
+    clearTimeout(this.#timer)
+    this.#scheduled = false
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined
+      if (this.#pending.size > 0) this.#schedule()
+      else for (const resolve of this.#idle.splice(0)) resolve()
     })
   }
 

@@ -7,8 +7,8 @@ import type { Database, Executor } from '../database.ts'
 // the load balancer views of the sending amphorae, amphora_health refreshes, operating status
 // changes and listener statistics, each as a few statements per batch whatever its size.
 
-/** Ids per IN list or multi-row insert: far below every engine's bound-parameter limit. */
-const CHUNK = 500
+/** Ids per IN list or rows per multi-row insert (at most 7 parameters each): below every engine's bound-parameter limit. */
+const CHUNK = 2000
 
 export interface HeartbeatAmphora {
   id: string
@@ -114,14 +114,16 @@ export class HeartbeatRepository {
         .where('id', 'in', ids).where('provisioning_status', '!=', 'DELETED').execute()
       if (lbs.length === 0) continue
       const live = lbs.map((lb) => lb.id)
-      const listeners = await executor.selectFrom('listener')
-        .select(['id', 'load_balancer_id', 'enabled', 'protocol', 'default_pool_id', 'operating_status'])
-        .where('load_balancer_id', 'in', live).orderBy('id').execute()
-      const pools = await executor.selectFrom('pool').select(['id', 'load_balancer_id', 'operating_status'])
-        .where('load_balancer_id', 'in', live).orderBy('id').execute()
-      const members = await executor.selectFrom('member').innerJoin('pool', 'pool.id', 'member.pool_id')
-        .select(['member.id', 'member.pool_id', 'member.enabled', 'member.operating_status'])
-        .where('pool.load_balancer_id', 'in', live).orderBy('member.id').execute()
+      // In parallel: on MySQL/PostgreSQL three pooled connections, on SQLite one after the other anyway.
+      const [listeners, pools, members] = await Promise.all([
+        executor.selectFrom('listener').select(['id', 'load_balancer_id', 'enabled', 'protocol', 'default_pool_id', 'operating_status'])
+          .where('load_balancer_id', 'in', live).orderBy('id').execute(),
+        executor.selectFrom('pool').select(['id', 'load_balancer_id', 'operating_status'])
+          .where('load_balancer_id', 'in', live).orderBy('id').execute(),
+        executor.selectFrom('member').innerJoin('pool', 'pool.id', 'member.pool_id')
+          .select(['member.id', 'member.pool_id', 'member.enabled', 'member.operating_status'])
+          .where('pool.load_balancer_id', 'in', live).orderBy('member.id').execute(),
+      ])
       const listenersOf = groupBy(listeners, (l) => l.load_balancer_id)
       const poolsOf = groupBy(pools, (p) => p.load_balancer_id)
       const membersOf = groupBy(members, (m) => m.pool_id)
