@@ -69,7 +69,7 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
     }
     const announce = (jobId?: string) => (jobId === undefined ? worker?.wake() : queue.announce(jobId))
     parts.push(...(await startApiService(config, db, log, { registry, announce })))
-    if (mode === 'up') parts.push(...(await startHealthManagerService(config, db, log, undefined, announce)))
+    if (mode === 'up') parts.push(...(await startHealthManagerService(config, db, log, registry, announce)))
   } catch (err) {
     await stopAll(parts, log)
     throw err
