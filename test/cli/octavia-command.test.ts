@@ -97,10 +97,3 @@ test('services that are not built yet say so and exit non-zero', async (t) => {
     assert.match(res.stderr, new RegExp(`^octavia ${name}: .* not available in this release yet; nothing was started\\n$`), name)
   }
 })
-
-test('a service configured with the keystone identity engine refuses to start with one line', async (t) => {
-  const cwd = scratchDir(t)
-  const res = await runOctavia(['--config', join(FIXTURES, 'pillar-api.yaml'), 'up'], { cwd })
-  assert.equal(res.code, 2)
-  assert.equal(res.stderr, 'octavia up: the keystone identity engine is not available yet; set identity.engine to noauth to run this release\n')
-})

@@ -42,7 +42,7 @@ export async function startApi(t: TestContext, options: { engine?: DatabaseEngin
   const { config } = loadConfig({ files: [], env: {}, sets: options.sets ?? [] })
   const log = createLogger({ level: 'silent' })
   let wake = (_jobId?: string) => {}
-  const deps = createApiDeps(config, db, systemClock, (jobId) => wake(jobId))
+  const deps = createApiDeps(config, db, systemClock, (jobId) => wake(jobId), log)
   // The worker shares the API's repositories, so a test can hold it by mocking one of them.
   const context = { ...createFlowContext({ db, clock: systemClock, log, subnets: config.networks }), loadBalancers: deps.loadBalancers, ports: deps.ports }
   let hold: Promise<void> | undefined

@@ -97,6 +97,11 @@ export class TestKeystone {
     return { status: res.status, headers: res.headers, body: text === '' ? null : JSON.parse(text) as unknown }
   }
 
+  /** How the openstack client logs in as `user` (test/helpers/openstack-client.ts openstackAs). */
+  clientAuth(user: KeystoneUser): { authUrl: string; username: string; password: string; projectName: string } {
+    return { authUrl: this.authUrl, username: user.name, password: user.password, projectName: user.projectName }
+  }
+
   /** Password authentication scoped to a project (by name, Default domain). */
   async issueToken(who: { user: string; password: string; project: string }): Promise<IssuedToken> {
     return this.#auth({
@@ -153,11 +158,20 @@ export class TestKeystone {
     return id
   }
 
-  /** Registers the load-balancer service (type load-balancer, name octavia) at `url` in the catalogue. */
-  async registerLoadBalancerEndpoint(url: string): Promise<void> {
-    const service = expectStatus(await this.admin('POST', '/services', { service: { type: 'load-balancer', name: 'octavia', enabled: true } }), 201) as { service: { id: string } }
+  /**
+   * Puts our API in the catalogue: as the load-balancer service (name octavia) and, because it
+   * also answers Neutron's read-only subset the client resolves subnets with, as the network service.
+   */
+  async registerOctavia(url: string): Promise<void> {
+    await this.registerService('load-balancer', 'octavia', url)
+    await this.registerService('network', 'neutron', url)
+  }
+
+  /** A service with public, internal and admin endpoints at `url` in region RegionOne. */
+  async registerService(type: string, name: string, url: string): Promise<void> {
+    const created = expectStatus(await this.admin('POST', '/services', { service: { type, name, enabled: true } }), 201) as { service: { id: string } }
     for (const iface of ['public', 'internal', 'admin']) {
-      expectStatus(await this.admin('POST', '/endpoints', { endpoint: { service_id: service.service.id, interface: iface, url, region_id: KEYSTONE_REGION } }), 201)
+      expectStatus(await this.admin('POST', '/endpoints', { endpoint: { service_id: created.service.id, interface: iface, url, region_id: KEYSTONE_REGION } }), 201)
     }
   }
 

@@ -15,11 +15,37 @@ export interface ClientResult {
  * Fails loudly, never skips, when the client is missing.
  */
 export function openstack(endpoint: string, args: string[]): Promise<ClientResult> {
+  return run(['--os-auth-type', 'none', '--os-endpoint', endpoint, ...args])
+}
+
+/** A Keystone user as the client authenticates it (user and project in the Default domain). */
+export interface PasswordAuth {
+  authUrl: string
+  username: string
+  password: string
+  projectName: string
+}
+
+/**
+ * Runs the client with ordinary password authentication: it gets a token from Keystone and finds
+ * our API (and our Neutron subset) in the catalogue.
+ */
+export function openstackAs(auth: PasswordAuth, args: string[]): Promise<ClientResult> {
+  return run([
+    '--os-auth-type', 'password', '--os-auth-url', auth.authUrl, '--os-identity-api-version', '3',
+    '--os-username', auth.username, '--os-password', auth.password, '--os-project-name', auth.projectName,
+    '--os-user-domain-name', 'Default', '--os-project-domain-name', 'Default', ...args,
+  ])
+}
+
+function run(args: string[]): Promise<ClientResult> {
   if (!existsSync(OPENSTACK_BIN)) {
     throw new Error(`${OPENSTACK_BIN} is missing: install python3-openstackclient and python3-octaviaclient (scripts/setup.sh does)`)
   }
+  // No OS_* settings of the caller's shell reach the client: the arguments say everything.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OS_')))
   return new Promise((resolve) => {
-    execFile(OPENSTACK_BIN, ['--os-auth-type', 'none', '--os-endpoint', endpoint, ...args], { timeout: 60_000, env: { ...process.env, OS_CLOUD: '' } },
+    execFile(OPENSTACK_BIN, args, { timeout: 60_000, env: { ...env, OS_CLOUD: '' } },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }))
   })
 }

@@ -1,11 +1,10 @@
 import type { FastifyRequest } from 'fastify'
 import type { Clock } from '../../common/clock.ts'
-import { ServiceUnavailable } from '../../common/errors.ts'
 import type { Logger } from '../../common/logger.ts'
 import type { IdentityConfig } from '../../config/schema.ts'
 import type { RequestContext } from '../request-context.ts'
 import type { IdentityEngine } from './identity-engine.ts'
-import { jsonBody, KEYSTONE_UNAVAILABLE, keystoneRequest, type Fetch } from './keystone-request.ts'
+import { jsonBody, keystoneRequest, KeystoneUnavailable, type Fetch } from './keystone-request.ts'
 import { KeystoneServiceToken, type ServiceCredentials } from './keystone-service-token.ts'
 import { withImpliedRoles } from './role-implications.ts'
 import { TokenValidationCache } from './token-validation-cache.ts'
@@ -18,8 +17,8 @@ export interface KeystoneIdentityOptions {
   clock: Clock
   log: Logger
   fetch?: Fetch
-  /** Whether a caller with these (implication-expanded) roles is an administrator; default: role admin. */
-  isAdmin?: (roles: readonly string[]) => boolean
+  /** Whether the caller (roles implication-expanded) is an administrator (rbac.md §1 context_is_admin); default: role admin. */
+  isAdmin?: (caller: Omit<RequestContext, 'isAdmin'>) => boolean
   /** How long a valid token's context is reused, at most until the token expires. */
   cacheSeconds?: number
   /** How long a refused token is refused without asking Keystone again. */
@@ -59,7 +58,7 @@ export class KeystoneIdentity implements IdentityEngine {
   readonly #log: Logger
   readonly #fetch: Fetch
   readonly #timeoutMs: number
-  readonly #isAdmin: (roles: readonly string[]) => boolean
+  readonly #isAdmin: (caller: Omit<RequestContext, 'isAdmin'>) => boolean
   readonly #cacheMs: number
   readonly #invalidCacheMs: number
   readonly #serviceToken: KeystoneServiceToken
@@ -72,7 +71,7 @@ export class KeystoneIdentity implements IdentityEngine {
     this.#log = options.log.child({ component: 'keystone' })
     this.#fetch = options.fetch ?? globalThis.fetch
     this.#timeoutMs = options.timeoutMs ?? 10_000
-    this.#isAdmin = options.isAdmin ?? ((roles) => roles.some((r) => r.toLowerCase() === 'admin'))
+    this.#isAdmin = options.isAdmin ?? ((caller) => caller.roles.some((r) => r.toLowerCase() === 'admin'))
     this.#cacheMs = (options.cacheSeconds ?? 60) * 1000
     this.#invalidCacheMs = (options.invalidCacheSeconds ?? 5) * 1000
     this.#cache = new TokenValidationCache(options.maxCachedTokens ?? 10_000)
@@ -133,13 +132,13 @@ export class KeystoneIdentity implements IdentityEngine {
             continue
           }
           this.#log.error('keystone refused a freshly issued service token')
-          throw new ServiceUnavailable(KEYSTONE_UNAVAILABLE)
+          throw new KeystoneUnavailable('Keystone refused a freshly issued service token (401)')
         case 403:
           this.#log.error('keystone does not let the service user validate tokens (it needs the service or admin role in its project)')
-          throw new ServiceUnavailable(KEYSTONE_UNAVAILABLE)
+          throw new KeystoneUnavailable('Keystone does not let the service user validate tokens (403): it needs the service or admin role in its project')
         default:
           this.#log.warn({ status: res.status }, 'keystone failed to validate a token')
-          throw new ServiceUnavailable(KEYSTONE_UNAVAILABLE)
+          throw new KeystoneUnavailable(`Keystone answered ${res.status} to a token validation`)
       }
     }
   }
@@ -148,15 +147,15 @@ export class KeystoneIdentity implements IdentityEngine {
     const parsed = tokenContext(body)
     if (!parsed) {
       this.#log.error('keystone answered a token validation with a body that is not a token')
-      throw new ServiceUnavailable(KEYSTONE_UNAVAILABLE)
+      throw new KeystoneUnavailable('Keystone answered a token validation with a body that is not a token')
     }
     // Our clock may run ahead of Keystone's: a token past its expiry is refused here too.
     if (parsed.expiresAt <= now) {
       this.#cache.set(token, null, now + this.#invalidCacheMs)
       return null
     }
-    const roles = withImpliedRoles(parsed.roles)
-    const context: RequestContext = { projectId: parsed.projectId, userId: parsed.userId, roles, isAdmin: this.#isAdmin(roles) }
+    const caller = { projectId: parsed.projectId, userId: parsed.userId, roles: withImpliedRoles(parsed.roles) }
+    const context: RequestContext = { ...caller, isAdmin: this.#isAdmin(caller) }
     this.#cache.set(token, context, Math.min(now + this.#cacheMs, parsed.expiresAt))
     return context
   }

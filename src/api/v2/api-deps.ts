@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { Clock } from '../../common/clock.ts'
+import { createLogger, type Logger } from '../../common/logger.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import type { Database } from '../../db/database.ts'
 import { CatalogRepository } from '../../db/repositories/catalog-repository.ts'
@@ -42,9 +43,9 @@ export interface ApiDeps {
 }
 
 /** Throws ConfigError when the operator's policy file is unusable. */
-export function createApiDeps(config: OctaviaConfig, db: Database, clock: Clock, notifyWorker: (jobId?: string) => void): ApiDeps {
+export function createApiDeps(config: OctaviaConfig, db: Database, clock: Clock, notifyWorker: (jobId?: string) => void, log: Logger = createLogger()): ApiDeps {
   const policy = loadPolicy(config.oslo_policy)
-  const identity = new RequestIdentity(createIdentityEngine(config, policy))
+  const identity = new RequestIdentity(createIdentityEngine(config, policy, { clock, log }))
   const context = (req: FastifyRequest) => identity.context(req)
   // noauth callers are administrators without a project of their own (rbac.md §6): no scope rule.
   const enforceScope = config.oslo_policy.enforce_scope && config.identity.engine !== 'noauth'

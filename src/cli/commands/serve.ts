@@ -15,17 +15,12 @@ import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { openDatabase, type Database } from '../database.ts'
 import { currentVersion, migrateToLatest, recordVersion } from '../../db/migrations.ts'
-import { CommandFailed, EXIT } from '../exit-codes.ts'
+import { CommandFailed } from '../exit-codes.ts'
 import { startHealthManagerService } from './health-manager.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import type { CliContext } from '../cli-context.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 import { startWorkerService } from '../worker-service.ts'
-
-// Identity engines that are valid configuration but have no implementation yet.
-const UNAVAILABLE_IDENTITY: Record<string, string> = {
-  keystone: 'the keystone identity engine is not available yet; set identity.engine to noauth to run this release',
-}
 
 export function registerServeCommands(program: Command, cli: CliContext): void {
   program
@@ -40,8 +35,6 @@ export function registerServeCommands(program: Command, cli: CliContext): void {
 
 async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number> {
   const config = loadCliConfig(options)
-  const refusal = UNAVAILABLE_IDENTITY[config.identity.engine]
-  if (refusal) throw new CommandFailed(`octavia ${mode}: ${refusal}`, EXIT.config)
 
   const log = createLogger()
   const db = await openDatabase(config, log)
@@ -81,7 +74,7 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
 export async function startApiService(config: OctaviaConfig, db: Database, log: Logger,
   options: { registry: Registry; announce: (jobId?: string) => void }): Promise<Stoppable[]> {
   const { registry } = options
-  const deps = createApiDeps(config, db, systemClock, options.announce)
+  const deps = createApiDeps(config, db, systemClock, options.announce, log)
   const app = createApi({
     log,
     registry,
