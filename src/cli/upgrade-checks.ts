@@ -46,11 +46,14 @@ async function checkIdentity(config: OctaviaConfig): Promise<CheckResult> {
   const name = 'Identity'
   const engine = config.identity.engine
   if (engine === 'keystone') return checkKeystone(config)
-  if (engine !== 'noauth') {
-    return { name, code: 'Failure', details: `identity engine ${engine} is not available in this release; services refuse to start with it` }
-  }
   const address = config.api.bind.address
-  if (config.roles.api && !/^(127\.|::1$|localhost$)/.test(address)) {
+  const exposed = config.roles.api && !/^(127\.|::1$|localhost$)/.test(address)
+  if (engine === 'headers') {
+    return exposed
+      ? { name, code: 'Warning', details: `headers on ${address}: X-Project-Id and X-Roles are trusted, so only an authenticating proxy may reach the API` }
+      : { name, code: 'Success', details: 'headers: callers come from X-Project-Id and X-Roles (API on loopback)' }
+  }
+  if (exposed) {
     return { name, code: 'Warning', details: `noauth on ${address}: anyone who can reach the API is an administrator` }
   }
   return { name, code: 'Success', details: 'noauth: every caller is an administrator (embedded default, API on loopback)' }

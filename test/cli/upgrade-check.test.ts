@@ -125,3 +125,14 @@ test('upgrade check: a Keystone nobody answers at is a failure naming the addres
   assert.match(res.stdout, /http:\/\/127\.0\.0\.1:9.*unreachable/)
   assert.equal(res.code, 2)
 })
+
+test('upgrade check: the headers engine is a success on loopback and a warning when the API listens elsewhere', async (t) => {
+  const cwd = scratchDir(t)
+  const [local, exposed] = await Promise.all([
+    runOctavia(['--set', 'octavia.identity.engine=headers', 'status', 'upgrade', 'check'], { cwd }),
+    runOctavia(['--set', 'octavia.identity.engine=headers', '--set', 'octavia.api.bind.address=0.0.0.0', 'status', 'upgrade', 'check'], { cwd }),
+  ])
+  assert.equal(new Map(results(local.stdout)).get('Identity'), 'Success', local.stdout)
+  assert.equal(new Map(results(exposed.stdout)).get('Identity'), 'Warning', exposed.stdout)
+  assert.match(exposed.stdout, /authenticating proxy/)
+})
