@@ -4,9 +4,9 @@ import { registerAgentCommand } from './commands/agent.ts'
 import { registerConfigCommands } from './commands/config.ts'
 import { registerDbCommands } from './commands/db.ts'
 import { registerHealthManagerCommand } from './commands/health-manager.ts'
+import { registerHousekeepingCommand } from './commands/housekeeping.ts'
 import { registerJobCommands } from './commands/job.ts'
 import { registerNetworkCommands } from './commands/network.ts'
-import { registerPendingServices } from './commands/pending-services.ts'
 import { registerServeCommands } from './commands/serve.ts'
 import { registerStatusCommands } from './commands/status.ts'
 import { registerWorkerCommand } from './commands/worker.ts'
@@ -29,9 +29,9 @@ export async function main(argv: string[]): Promise<number> {
     exit: (code) => void (exitCode = code),
   }
   registerServeCommands(program, cli)
-  registerPendingServices(program, cli)
   registerWorkerCommand(program, cli)
   registerHealthManagerCommand(program, cli)
+  registerHousekeepingCommand(program, cli)
   registerAgentCommand(program, cli)
   registerDbCommands(program, cli)
   registerConfigCommands(program, cli)

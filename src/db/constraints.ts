@@ -49,6 +49,7 @@ export const UNIQUE_CONSTRAINTS = [
   pk('listener_statistics', ['listener_id', 'amphora_id'], 'statistics for this listener and amphora already exist'),
   pk('amphora_build_slots', ['id'], 'the build slot row already exists'),
   pk('amphora_build_request', ['amphora_id'], 'the amphora already has a build request'),
+  pk('spares_pool', ['id'], 'the spare pool row already exists'),
   pk('flavor_profile', ['id'], 'a flavor profile with this id already exists'),
   pk('flavor', ['id'], 'a flavor with this id already exists'),
   uq('uq_flavor_name', 'flavor', ['name'], 'a flavor with this name already exists'),

@@ -327,6 +327,13 @@ export interface AmphoraBuildSlotsTable {
   slots_used: number | null
 }
 
+/** A single row, id = 1: its lock serialises the housekeepers' spare-pool checks. */
+export interface SparesPoolTable {
+  id: number
+  /** When the last spare-pool check ran; null before the first. */
+  updated_at: Date | null
+}
+
 export interface AmphoraBuildRequestTable {
   amphora_id: string
   /** 20 failover, 40 normal; lower first. */
@@ -465,6 +472,7 @@ export interface Schema {
   listener_statistics: ListenerStatisticsTable
   amphora_build_slots: AmphoraBuildSlotsTable
   amphora_build_request: AmphoraBuildRequestTable
+  spares_pool: SparesPoolTable
   flavor_profile: FlavorProfileTable
   flavor: FlavorTable
   availability_zone_profile: AvailabilityZoneProfileTable
@@ -483,6 +491,6 @@ export const TABLES = [
   'load_balancer', 'vip', 'additional_vip', 'vip_security_group', 'listener', 'sni', 'listener_cidr',
   'pool', 'session_persistence', 'member', 'health_monitor', 'l7policy', 'l7rule', 'tags', 'quotas',
   'amphora', 'amphora_health', 'amphora_member_port', 'vrrp_group', 'listener_statistics',
-  'amphora_build_slots', 'amphora_build_request', 'flavor_profile', 'flavor',
+  'amphora_build_slots', 'amphora_build_request', 'spares_pool', 'flavor_profile', 'flavor',
   'availability_zone_profile', 'availability_zone', 'ports', 'jobs', 'job_steps', 'agents', 'deployment',
 ] as const satisfies readonly TableName[]

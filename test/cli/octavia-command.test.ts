@@ -89,11 +89,3 @@ test('environment variables and --set override the files, --set last', async (t)
   assert.match(res.stdout, /port: 9999/)
 })
 
-test('services that are not built yet say so and exit non-zero', async (t) => {
-  const cwd = scratchDir(t)
-  for (const name of ['housekeeping']) {
-    const res = await runOctavia([name], { cwd })
-    assert.equal(res.code, 1, name)
-    assert.match(res.stderr, new RegExp(`^octavia ${name}: .* not available in this release yet; nothing was started\\n$`), name)
-  }
-})

@@ -17,6 +17,7 @@ import { openDatabase, type Database } from '../database.ts'
 import { currentVersion, migrateToLatest, recordVersion } from '../../db/migrations.ts'
 import { CommandFailed } from '../exit-codes.ts'
 import { startHealthManagerService } from './health-manager.ts'
+import { startHousekeepingService } from './housekeeping.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import type { CliContext } from '../cli-context.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
@@ -63,6 +64,7 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
     const announce = (jobId?: string) => (jobId === undefined ? worker?.wake() : queue.announce(jobId))
     parts.push(...(await startApiService(config, db, log, { registry, announce })))
     if (mode === 'up') parts.push(...(await startHealthManagerService(config, db, log, registry, announce)))
+    if (mode === 'up') parts.push(...startHousekeepingService(config, db, log))
   } catch (err) {
     await stopAll(parts, log)
     throw err

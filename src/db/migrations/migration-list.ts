@@ -4,6 +4,7 @@ import { sniRefLength } from './0002_sni_ref_length.ts'
 import { listOrderIndexes } from './0003_list_order_indexes.ts'
 import { l7ListOrderIndexes } from './0004_l7_list_order_indexes.ts'
 import { jobFailedStep } from './0005_job_failed_step.ts'
+import { sparesPool } from './0006_spares_pool.ts'
 
 /**
  * Every migration, in order. Names sort in application order and are recorded in the
@@ -15,4 +16,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Engine
   ['0003_list_order_indexes', listOrderIndexes],
   ['0004_l7_list_order_indexes', l7ListOrderIndexes],
   ['0005_job_failed_step', jobFailedStep],
+  ['0006_spares_pool', sparesPool],
 ]

@@ -1,0 +1,49 @@
+import type { Command } from 'commander'
+import { systemClock } from '../../common/clock.ts'
+import { createLogger, type Logger } from '../../common/logger.ts'
+import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
+import type { OctaviaConfig } from '../../config/schema.ts'
+import { startHousekeeping } from '../../housekeeping/housekeeping.ts'
+import type { CliContext } from '../cli-context.ts'
+import { openDatabase, type Database } from '../database.ts'
+import { CommandFailed } from '../exit-codes.ts'
+import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
+import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
+import { requireSchemaAtHead } from './health-manager.ts'
+
+export function registerHousekeepingCommand(program: Command, cli: CliContext): void {
+  program
+    .command('housekeeping')
+    .description('run housekeeping: purges DELETED load balancers and amphorae past their expiry age, keeps the spare amphora pool, rotates amphora certificates')
+    .action(async () => cli.exit(await runHousekeeping(cli.globals())))
+}
+
+async function runHousekeeping(options: GlobalOptions): Promise<number> {
+  const config = loadCliConfig(options)
+  const log = createLogger()
+  const db = await openDatabase(config, log)
+  const parts: Stoppable[] = [{ name: 'database', stop: () => db.close() }]
+  try {
+    await requireSchemaAtHead(db, 'housekeeping')
+    parts.push(...startHousekeepingService(config, db, log))
+    const metrics = config.manager.metrics
+    if (metrics.enabled) {
+      const registry = createMetricsRegistry({ service: 'octavia-housekeeping' })
+      const server = await startMetricsServer(registry, metrics.address, metrics.housekeeping_port).catch((err: NodeJS.ErrnoException) => {
+        throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.housekeeping_port} for metrics: ${err.code ?? err.message}`)
+      })
+      parts.push({ name: 'metrics', stop: () => server.close() })
+      log.info({ url: server.url }, 'metrics listening')
+    }
+  } catch (err) {
+    for (const part of [...parts].reverse()) await part.stop().catch(() => undefined)
+    throw err
+  }
+  return runUntilSignal(parts, log)
+}
+
+/** Starts housekeeping's loops (also inside `octavia up`). */
+export function startHousekeepingService(config: OctaviaConfig, db: Database, log: Logger): Stoppable[] {
+  const housekeeping = startHousekeeping({ config, db, clock: systemClock, log })
+  return [{ name: 'housekeeping', stop: () => housekeeping.stop() }]
+}

@@ -1,0 +1,83 @@
+import type { Clock } from '../common/clock.ts'
+import type { Logger } from '../common/logger.ts'
+import type { Database, Transaction } from '../db/database.ts'
+import { HousekeepingRepository } from '../db/repositories/housekeeping-repository.ts'
+import type { Schema } from '../db/schema.ts'
+
+/**
+ * Builds spare amphorae: a spare is an amphora without a load balancer (BOOTING while it is built,
+ * READY after) whose haproxy, state directory and certificates are ready on an agent, so a load
+ * balancer create only pushes its configuration. The amphora provider implements it with the
+ * compute driver; `start` runs inside the transaction that holds the spare-pool lock, so it should
+ * only record what to build (amphora rows, jobs), not build.
+ */
+export interface SpareAmphoraBuilder {
+  start(trx: Transaction<Schema>, request: { count: number; zone: string | null }): Promise<void>
+}
+
+export interface SparePoolOptions {
+  db: Database
+  clock: Clock
+  log: Logger
+  /** [house_keeping] spare_amphora_pool_size, per compute zone; 0 = no spares. */
+  poolSize: number
+  /** [nova] availability_zone: the zone of amphorae built without one. */
+  defaultZone: string | null
+  /** Absent until the amphora provider can build spares: the check then only reports what is missing. */
+  builder?: SpareAmphoraBuilder
+}
+
+export interface SpareZone {
+  zone: string | null
+  spares: number
+  /** Builds started in this check. */
+  started: number
+}
+
+/**
+ * The spare-pool check of spec/operations.md §2 (historical upstream behaviour, kept here): under
+ * the spare-pool row lock, counts per compute zone the amphorae without a load balancer that are
+ * READY or being built, and starts the builds that bring each zone to spare_amphora_pool_size.
+ */
+export class SparePool {
+  readonly #repository: HousekeepingRepository
+  #warned = false
+
+  constructor(private readonly options: SparePoolOptions) {
+    this.#repository = new HousekeepingRepository(options.db, options.clock)
+  }
+
+  async check(): Promise<SpareZone[]> {
+    const { db, log, poolSize, builder } = this.options
+    if (poolSize <= 0) return []
+    const result = await db.transaction(async (trx) => {
+      await this.#repository.lockSparesPool(trx)
+      const zones = await this.#zones(trx)
+      const counts = await this.#repository.countSpares(trx)
+      const out: SpareZone[] = []
+      for (const zone of zones) {
+        const spares = counts.get(zone) ?? 0
+        const missing = Math.max(0, poolSize - spares)
+        if (missing > 0 && builder) await builder.start(trx, { count: missing, zone })
+        out.push({ zone, spares, started: builder ? missing : 0 })
+      }
+      await this.#repository.touchSparesPool(trx, this.options.clock.now())
+      return out
+    })
+    const missing = result.reduce((n, z) => n + Math.max(0, poolSize - z.spares), 0)
+    if (!builder && missing > 0 && !this.#warned) {
+      this.#warned = true
+      log.warn({ spare_amphora_pool_size: poolSize, missing }, 'spare amphorae missing, but the amphora provider cannot build spares yet')
+    }
+    const started = result.reduce((n, z) => n + z.started, 0)
+    if (started > 0) log.info({ zones: result }, 'spare amphora builds started')
+    return result
+  }
+
+  /** Enabled availability zones' compute zones, else the default zone (operations.md §2). */
+  async #zones(trx: Transaction<Schema>): Promise<Array<string | null>> {
+    const zones: Array<string | null> = await this.#repository.computeZones(trx)
+    if (zones.length === 0) zones.push(this.options.defaultZone)
+    return zones
+  }
+}
