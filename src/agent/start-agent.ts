@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from
 import { join } from 'node:path'
 import type { Logger } from '../common/logger.ts'
 import { startAgentServer } from './agent-server.ts'
+import { AMPHORA_FILES } from './amphora-host-config.ts'
 import { AmphoraSupervisor } from './amphora-supervisor.ts'
+import { startHeartbeatSender, type HeartbeatSender } from './heartbeat-sender.ts'
 import { haproxyVersion, hostFacts } from './host-facts.ts'
 import { TenantLogReceiver } from './tenant-log-receiver.ts'
 
@@ -17,6 +19,8 @@ export interface AgentOptions {
   tls: { key: string; cert: string; ca: string; min_version: 'TLSv1.2' | 'TLSv1.3' }
   user_log_facility: number
   administrative_log_facility: number
+  /** Where and how often each amphora reports (spec/heartbeat.md §1); none when absent or without controllers. */
+  heartbeat?: { controllers: readonly string[]; key: string; interval: number }
   log: Logger
 }
 
@@ -61,11 +65,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     })
     log.info({ address: options.address, port: server.port, amphorae: supervisor.list().length }, 'agent listening')
     const running = supervisor
+    const heartbeats = startHeartbeats(options, running, log)
     return {
       port: server.port,
       supervisor: running,
       logs,
       close: async () => {
+        await heartbeats?.stop()
         await server.close()
         await running.close()
         await logs.close()
@@ -92,4 +98,17 @@ async function startLogReceiver(stateDir: string, fileFor: (id: string) => strin
   })
   writeFileSync(portFile, `${receiver.port}\n`)
   return receiver
+}
+
+/** Every amphora of this host reports to the controllers, with its haproxy's statistics while it runs. */
+function startHeartbeats(options: AgentOptions, supervisor: AmphoraSupervisor, log: Logger): HeartbeatSender | null {
+  const heartbeat = options.heartbeat
+  if (!heartbeat || heartbeat.controllers.length === 0) return null
+  return startHeartbeatSender({
+    ...heartbeat, log,
+    targets: () => supervisor.list().map((amphora) => {
+      const dir = join(supervisor.amphoraeDir, amphora.id)
+      return { id: amphora.id, stats_socket: amphora.running ? join(dir, AMPHORA_FILES.statsSocket) : null, counters_file: join(dir, 'stats_counters.json') }
+    }),
+  })
 }

@@ -32,6 +32,9 @@ async function runAgent(options: GlobalOptions): Promise<number> {
     tls: { ...tls, min_version: config.amphora_agent.agent_tls_protocol },
     user_log_facility: config.amphora_agent.user_log_facility,
     administrative_log_facility: config.amphora_agent.administrative_log_facility,
+    ...(config.health_manager.heartbeat_key === null ? {} : {
+      heartbeat: { controllers: config.agent.controllers, key: config.health_manager.heartbeat_key, interval: config.health_manager.heartbeat_interval },
+    }),
     log,
   }).catch((err: NodeJS.ErrnoException) => {
     throw new CommandFailed(`octavia agent: cannot start: ${err.code ?? ''} ${err.message}`.replace('  ', ' '))
