@@ -26,7 +26,7 @@ export interface HeartbeatProcessorOptions {
   batchDelayMs?: number
   /** Amphorae waiting at most; heartbeats from further amphorae are dropped (default 200 000). */
   maxPending?: number
-  /** A reaped amphora's instance is not deleted again before this many ms (default 60 s). */
+  /** An amphora's instance is not asked to be deleted again before this many ms (default 60 s). */
   reapIntervalMs?: number
 }
 
@@ -60,7 +60,9 @@ export class HeartbeatProcessor {
   #scheduled = false
   #timer: NodeJS.Timeout | undefined
   #stopped = false
-  readonly #reapedAt = new Map<string, number>()
+  /** Instance deletes asked for (§5.2), by amphora: when, whether still running, whether it failed. */
+  readonly #reaps = new Map<string, { at: number; running: boolean; failed: boolean }>()
+  readonly #reaping = new Set<Promise<void>>()
   readonly #idle: Array<() => void> = []
 
   constructor(options: HeartbeatProcessorOptions) {
@@ -88,10 +90,10 @@ export class HeartbeatProcessor {
     this.#schedule()
   }
 
-  /** Resolves once everything queued so far is written (or dropped). */
-  drained(): Promise<void> {
-    if (this.#pending.size === 0 && !this.#running && !this.#scheduled) return Promise.resolve()
-    return new Promise((resolve) => this.#idle.push(resolve))
+  /** Resolves once everything queued so far is written (or dropped), and the instance deletes it asked for have ended. */
+  async drained(): Promise<void> {
+    if (this.#pending.size > 0 || this.#running || this.#scheduled) await new Promise<void>((resolve) => this.#idle.push(resolve))
+    await Promise.all([...this.#reaping])
   }
 
   /** Writes what is queued, then accepts nothing more. */
@@ -152,7 +154,6 @@ export class HeartbeatProcessor {
     const statuses = new StatusLedger()
     const refresh: string[] = []
     const statistics: ListenerStatisticsRecord[] = []
-    const reaping: Array<Promise<void>> = []
     let applied = 0
 
     for (const [amphoraId, pending] of batch) {
@@ -167,7 +168,7 @@ export class HeartbeatProcessor {
       applied += pending.count
       if (!lb) {
         if (amphora.load_balancer_id === null && SPARE_STATUSES.has(amphora.status)) this.#noteBare(amphora, pending, timing, refresh)
-        else reaping.push(this.#reap(amphora, pending, timing, refresh))
+        else this.#reap(amphora, pending, timing, refresh)
         continue
       }
       const listenerIds = new Set(lb.listeners.map((l) => l.id))
@@ -177,7 +178,6 @@ export class HeartbeatProcessor {
       if (plan.refresh) refresh.push(amphoraId)
       if (plan.derived) statuses.apply(lb, plan.derived.statuses)
     }
-    await Promise.all(reaping)
 
     const changes = statuses.changes()
     await this.#options.db.transaction(async (trx) => {
@@ -208,19 +208,32 @@ export class HeartbeatProcessor {
     if (plan.refresh) refresh.push(amphora.id)
   }
 
-  /** spec/heartbeat.md §5.2: delete the instance; if that fails, carry on as an amphora expected to report nothing. */
-  async #reap(amphora: HeartbeatAmphora, pending: Pending, timing: HealthTiming, refresh: string[]): Promise<void> {
-    const last = this.#reapedAt.get(amphora.id)
-    if (last !== undefined && timing.now - last < this.#options.reapIntervalMs) return
-    try {
-      await this.#options.reaper.deleteInstance(amphora)
-      this.#reapedAt.set(amphora.id, timing.now)
-      this.#options.counters.reaped++
-      this.#log.info({ amphora_id: amphora.id, compute_id: amphora.compute_id }, 'deleted the instance of an amphora without a load balancer')
-    } catch (err) {
-      this.#log.warn({ err, amphora_id: amphora.id }, 'could not delete the instance of an amphora without a load balancer')
-      this.#noteBare(amphora, pending, timing, refresh)
+  /**
+   * spec/heartbeat.md §5.2: asks the compute driver to delete the instance, in the background so
+   * a slow host does not hold the batch, at most once per reapIntervalMs. While that delete has not
+   * failed the heartbeat goes no further; once it has, the amphora is treated as one expected to
+   * report no listener (its health row refreshed only if it reports none).
+   */
+  #reap(amphora: HeartbeatAmphora, pending: Pending, timing: HealthTiming, refresh: string[]): void {
+    const { reaper, counters, reapIntervalMs } = this.#options
+    const last = this.#reaps.get(amphora.id)
+    if (last === undefined || (!last.running && timing.now - last.at >= reapIntervalMs)) {
+      const state = { at: timing.now, running: true, failed: false }
+      this.#reaps.set(amphora.id, state)
+      const done: Promise<void> = reaper.deleteInstance(amphora).then(() => {
+        counters.reaped++
+        this.#log.info({ amphora_id: amphora.id, compute_id: amphora.compute_id }, 'deleted the instance of an amphora without a load balancer')
+      }, (err: unknown) => {
+        state.failed = true
+        this.#log.warn({ err, amphora_id: amphora.id }, 'could not delete the instance of an amphora without a load balancer')
+      }).finally(() => {
+        state.running = false
+        this.#reaping.delete(done)
+      })
+      this.#reaping.add(done)
+      return
     }
+    if (last.failed) this.#noteBare(amphora, pending, timing, refresh)
   }
 }
 

@@ -5,11 +5,14 @@ import { test, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { systemClock } from '../../src/common/clock.ts'
 import { renderHaproxyConfig } from '../../src/amphora/render-haproxy-config.ts'
+import { AgentRepository } from '../../src/db/repositories/agent-repository.ts'
 import { AmphoraRepository } from '../../src/db/repositories/amphora-repository.ts'
 import { ListenerRepository } from '../../src/db/repositories/listener-repository.ts'
 import { LoadBalancerRepository } from '../../src/db/repositories/load-balancer-repository.ts'
+import { LocalAgentCompute } from '../../src/drivers/compute/local-agent-compute.ts'
+import { computeReaper, type AmphoraReaper } from '../../src/health/amphora-reaper.ts'
 import { graph, healthMonitor, listener, member, pool, SETTINGS } from '../amphora/graph-fixtures.ts'
-import { AGENT_NAME, agentWorkDir, controllerClient, freeVip, get, httpBackend } from '../agent/agent-harness.ts'
+import { AGENT_NAME, agentWorkDir, clientCertificate, controllerClient, freeVip, get, httpBackend } from '../agent/agent-harness.ts'
 import { seedListener, seedMember, seedPool } from '../helpers/db-seed.ts'
 import { TEST_HEARTBEAT_KEY, operatingStatus, startHealthHarness } from '../helpers/health-harness.ts'
 import { startOctavia } from '../helpers/run-octavia.ts'
@@ -17,7 +20,8 @@ import { withTestDatabase } from '../helpers/test-database.ts'
 
 // The agent's heartbeats (src/agent/heartbeat-sender.ts) from a real haproxy, through the health
 // manager into the database: a backend stops → its member ERROR, pool and LB DEGRADED; it comes
-// back → ONLINE again. Waits are generous bounds, not timings (those are in bench/health).
+// back → ONLINE again; once its load balancer is deleted, the amphora is deleted on its agent
+// (§5.2). Waits are generous bounds, not timings (those are in bench/health).
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -41,9 +45,14 @@ async function backendOn(t: TestContext, address: string, port: number): Promise
   return server
 }
 
-test('heartbeats from a real haproxy drive member, pool and load balancer statuses and listener statistics', async (t) => {
+test('heartbeats from a real haproxy drive member, pool and load balancer statuses and listener statistics; a leftover amphora is reaped', async (t) => {
   const db = await withTestDatabase(t, 'sqlite')
-  const { hm } = await startHealthHarness(t, db, { clock: systemClock, health: { heartbeat_interval: 1 } })
+  // The compute driver needs the agent's CA, made when the agent starts: the reaper is set then.
+  const late: { reaper?: AmphoraReaper } = {}
+  const { hm } = await startHealthHarness(t, db, {
+    clock: systemClock, health: { heartbeat_interval: 1 },
+    reaper: { deleteInstance: (amphora) => (late.reaper ?? { deleteInstance: async () => { throw new Error('no compute driver yet') } }).deleteInstance(amphora) },
+  })
 
   const up = await httpBackend(t, '127.0.0.2', 'a')
   // The second backend's port: free now, served later.
@@ -66,7 +75,9 @@ test('heartbeats from a real haproxy drive member, pool and load balancer status
   await seedPool(db.kysely, lb.id, { id: p.id, operating_status: 'OFFLINE' })
   for (const m of [a, b]) await seedMember(db.kysely, p.id, { id: m.id, ip_address: m.ip_address, protocol_port: m.protocol_port, operating_status: 'OFFLINE' })
   await seedListener(db.kysely, lb.id, { id: l.id, protocol_port: l.protocol_port, default_pool_id: p.id, operating_status: 'OFFLINE' })
-  const amphora = await new AmphoraRepository(db, systemClock).create({ load_balancer_id: lb.id, status: 'ALLOCATED', compute_id: AGENT_NAME })
+  const agentRow = await new AgentRepository(db, systemClock).register({ name: AGENT_NAME, address: '127.0.0.1', port: 1, capacity: 10 })
+  const amphorae = new AmphoraRepository(db, systemClock)
+  const amphora = await amphorae.create({ load_balancer_id: lb.id, status: 'ALLOCATED', compute_id: agentRow.id })
 
   // A real agent reporting to this health manager every second.
   const cwd = agentWorkDir(t)
@@ -78,6 +89,13 @@ test('heartbeats from a real haproxy drive member, pool and load balancer status
   const started = await service.waitForLog((line) => line.msg === 'agent listening')
   await service.waitForLog((line) => line.msg === 'metrics listening')
   const client = await controllerClient(t, { cwd, service, port: started.port as number, metricsUrl: '' })
+  await new AgentRepository(db, systemClock).register({ name: AGENT_NAME, address: '127.0.0.1', port: started.port as number, capacity: 10 })
+  const compute = new LocalAgentCompute({
+    agents: new AgentRepository(db, systemClock), amphorae, tls: await clientCertificate(cwd),
+    retries: { max_retries: 1, retry_interval: 0, conn_timeout: 5, read_timeout: 10 },
+  })
+  t.after(() => compute.close())
+  late.reaper = computeReaper(compute)
   await client.createAmphora(amphora.id, lb.id)
   await client.configure(amphora.id, renderHaproxyConfig(g, { ...SETTINGS, max_connections: 4000, ping_wrapper: '/bin/true' }))
 
@@ -99,5 +117,10 @@ test('heartbeats from a real haproxy drive member, pool and load balancer status
   const online = { lb: 'ONLINE', listener: 'ONLINE', pool: 'ONLINE', a: 'ONLINE', b: 'ONLINE' }
   await until('everything ONLINE again', async () => JSON.stringify(await statuses()) === JSON.stringify(online))
   assert.equal(hm.counters.droppedTotal, 0)
+
+  // The load balancer is deleted behind the amphora's back: its next heartbeat has it deleted on the agent.
+  await new LoadBalancerRepository(db, systemClock).markDeleted(lb.id)
+  await until('the amphora deleted on its agent', async () => (await client.listAmphorae()).every((x) => x.id !== amphora.id))
+  assert.ok(hm.counters.reaped >= 1)
   assert.equal(await service.stop('SIGTERM'), 0)
 })

@@ -121,6 +121,8 @@ test('amphorae without a live load balancer are reaped, spares are not (spec/hea
   const stray = await amphorae.create({ status: 'ERROR', compute_id: 'agent-2' })
   const busy = await amphorae.create({ status: 'ALLOCATED', compute_id: 'agent-2' })
   await heartbeat(empty(stray.id), { ...upDocument(orphan, 0), id: busy.id })
+  assert.equal(await amphorae.getHealth(stray.id), undefined, 'nothing recorded while the delete is under way')
+  await heartbeat(empty(stray.id, 1), { ...upDocument(orphan, 1), id: busy.id })
   assert.ok(await amphorae.getHealth(stray.id))
   assert.equal(await amphorae.getHealth(busy.id), undefined)
 })

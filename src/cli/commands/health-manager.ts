@@ -5,6 +5,11 @@ import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
 import { currentVersion } from '../../db/migrations.ts'
+import { AgentRepository } from '../../db/repositories/agent-repository.ts'
+import { AmphoraRepository } from '../../db/repositories/amphora-repository.ts'
+import { controllerTlsMaterial } from '../../drivers/certificates/tls-material.ts'
+import { LocalAgentCompute } from '../../drivers/compute/local-agent-compute.ts'
+import { computeReaper, type AmphoraReaper } from '../../health/amphora-reaper.ts'
 import { startHealthManager, type HealthManager } from '../../health/health-manager.ts'
 import type { CliContext } from '../cli-context.ts'
 import { openDatabase, type Database } from '../database.ts'
@@ -59,11 +64,45 @@ export async function startHealthManagerService(config: OctaviaConfig, db: Datab
   registry?: Parameters<typeof startHealthManager>[0]['registry'], onJobQueued?: (jobId: string) => void): Promise<Stoppable[]> {
   const { bind_ip: address, bind_port: port } = config.health_manager
   let hm: HealthManager
+  const reaper = agentReaper(config, db)
   try {
-    hm = await startHealthManager({ config, db, clock: systemClock, log, ...(registry ? { registry } : {}), ...(onJobQueued ? { onJobQueued } : {}) })
+    hm = await startHealthManager({
+      config, db, clock: systemClock, log, reaper: reaper.reaper, ...(registry ? { registry } : {}), ...(onJobQueued ? { onJobQueued } : {}),
+    })
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     throw new CommandFailed(`cannot listen on ${address}:${port} (UDP) for heartbeats: ${code ?? (err as Error).message}`)
   }
-  return [{ name: 'health-manager', stop: () => hm.stop() }]
+  return [{ name: 'compute', stop: async () => reaper.close() }, { name: 'health-manager', stop: () => hm.stop() }]
+}
+
+/**
+ * spec/heartbeat.md §5.2 through the host agents: the compute driver, with the controller's
+ * client certificate, is made on the first delete (most health managers never need one). A delete
+ * tries twice, with the REST timeouts: it runs beside the batches, not in them.
+ */
+function agentReaper(config: OctaviaConfig, db: Database): { reaper: AmphoraReaper; close(): void } {
+  let compute: LocalAgentCompute | undefined
+  let made: Promise<AmphoraReaper> | undefined
+  const make = async () => {
+    const tls = await controllerTlsMaterial(config, systemClock)
+    const ha = config.haproxy_amphora
+    compute = new LocalAgentCompute({
+      agents: new AgentRepository(db, systemClock), amphorae: new AmphoraRepository(db, systemClock), tls,
+      retries: { max_retries: 2, retry_interval: ha.connection_retry_interval, conn_timeout: ha.rest_request_conn_timeout, read_timeout: ha.rest_request_read_timeout },
+    })
+    return computeReaper(compute)
+  }
+  return {
+    reaper: {
+      deleteInstance: async (amphora) => {
+        made ??= make().catch((err: unknown) => {
+          made = undefined
+          throw err
+        })
+        await (await made).deleteInstance(amphora)
+      },
+    },
+    close: () => compute?.close(),
+  }
 }
