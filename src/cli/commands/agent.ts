@@ -4,10 +4,11 @@ import { systemClock } from '../../common/clock.ts'
 import { registerAgentMetrics } from '../../agent/agent-metrics.ts'
 import { createLogger } from '../../common/logger.ts'
 import { agentTlsMaterial } from '../../drivers/certificates/tls-material.ts'
-import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
+import { createMetricsRegistry } from '../../common/metrics.ts'
 import type { CliContext } from '../cli-context.ts'
 import { CommandFailed } from '../exit-codes.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
+import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 
 export function registerAgentCommand(program: Command, cli: CliContext): void {
@@ -44,12 +45,10 @@ async function runAgent(options: GlobalOptions): Promise<number> {
   if (metrics.enabled) {
     const registry = createMetricsRegistry({ service: 'octavia-agent' })
     registerAgentMetrics(registry, agent.supervisor, config.agent.capacity)
-    const server = await startMetricsServer(registry, metrics.address, metrics.port).catch(async (err: NodeJS.ErrnoException) => {
+    parts.push(await startMetricsPart(registry, metrics.address, metrics.port, log).catch(async (err: unknown) => {
       await agent.close()
-      throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.port} for metrics: ${err.code ?? err.message}`)
-    })
-    parts.push({ name: 'metrics', stop: () => server.close() })
-    log.info({ url: server.url }, 'metrics listening')
+      throw err
+    }))
   }
   return runUntilSignal(parts, log)
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { systemClock } from '../../common/clock.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
-import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
+import { createMetricsRegistry } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
 import { currentVersion } from '../../db/migrations.ts'
@@ -15,6 +15,7 @@ import type { CliContext } from '../cli-context.ts'
 import { openDatabase, type Database } from '../database.ts'
 import { CommandFailed } from '../exit-codes.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
+import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 
 export function registerHealthManagerCommand(program: Command, cli: CliContext): void {
@@ -46,11 +47,7 @@ async function runHealthManager(options: GlobalOptions): Promise<number> {
     parts.push(...await startHealthManagerService(config, db, log, registry, (jobId) => queue.announce(jobId)))
     const metrics = config.manager.metrics
     if (metrics.enabled) {
-      const server = await startMetricsServer(registry, metrics.address, metrics.health_manager_port).catch((err: NodeJS.ErrnoException) => {
-        throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.health_manager_port} for metrics: ${err.code ?? err.message}`)
-      })
-      parts.push({ name: 'metrics', stop: () => server.close() })
-      log.info({ url: server.url }, 'metrics listening')
+      parts.push(await startMetricsPart(registry, metrics.address, metrics.health_manager_port, log))
     }
   } catch (err) {
     for (const part of [...parts].reverse()) await part.stop().catch(() => undefined)

@@ -1,13 +1,13 @@
 import type { Command } from 'commander'
 import { systemClock } from '../../common/clock.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
-import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
+import { createMetricsRegistry } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { startHousekeeping } from '../../housekeeping/housekeeping.ts'
 import type { CliContext } from '../cli-context.ts'
 import { openDatabase, type Database } from '../database.ts'
-import { CommandFailed } from '../exit-codes.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
+import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 import { requireSchemaAtHead } from './health-manager.ts'
 
@@ -29,11 +29,7 @@ async function runHousekeeping(options: GlobalOptions): Promise<number> {
     const metrics = config.manager.metrics
     if (metrics.enabled) {
       const registry = createMetricsRegistry({ service: 'octavia-housekeeping' })
-      const server = await startMetricsServer(registry, metrics.address, metrics.housekeeping_port).catch((err: NodeJS.ErrnoException) => {
-        throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.housekeeping_port} for metrics: ${err.code ?? err.message}`)
-      })
-      parts.push({ name: 'metrics', stop: () => server.close() })
-      log.info({ url: server.url }, 'metrics listening')
+      parts.push(await startMetricsPart(registry, metrics.address, metrics.housekeeping_port, log))
     }
   } catch (err) {
     for (const part of [...parts].reverse()) await part.stop().catch(() => undefined)

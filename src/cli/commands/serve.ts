@@ -11,7 +11,7 @@ import { systemClock } from '../../common/clock.ts'
 import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
 import type { Worker } from '../../controller/worker.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
-import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
+import { createMetricsRegistry } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { openDatabase, type Database } from '../database.ts'
 import { currentVersion, migrateToLatest, recordVersion } from '../../db/migrations.ts'
@@ -20,6 +20,7 @@ import { startHealthManagerService } from './health-manager.ts'
 import { startHousekeepingService } from './housekeeping.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import type { CliContext } from '../cli-context.ts'
+import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 import { startWorkerService } from '../worker-service.ts'
 
@@ -104,11 +105,7 @@ export async function startApiService(config: OctaviaConfig, db: Database, log: 
     log.info({ address: bound.address, port: bound.port }, 'api listening')
     const metrics = config.api.metrics
     if (metrics.enabled) {
-      const server = await startMetricsServer(registry, metrics.address, metrics.port).catch((err: NodeJS.ErrnoException) => {
-        throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.port} for metrics: ${err.code ?? err.message}`)
-      })
-      parts.push({ name: 'metrics', stop: () => server.close() })
-      log.info({ url: server.url }, 'metrics listening')
+      parts.push(await startMetricsPart(registry, metrics.address, metrics.port, log))
     }
     return parts
   } catch (err) {

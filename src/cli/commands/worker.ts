@@ -1,11 +1,11 @@
 import type { Command } from 'commander'
 import { createLogger } from '../../common/logger.ts'
-import { createMetricsRegistry, startMetricsServer } from '../../common/metrics.ts'
+import { createMetricsRegistry } from '../../common/metrics.ts'
 import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
 import type { CliContext } from '../cli-context.ts'
 import { openDatabase } from '../database.ts'
-import { CommandFailed } from '../exit-codes.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
+import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 import { startWorkerService } from '../worker-service.ts'
 import { requireSchemaAtHead } from './health-manager.ts'
@@ -31,11 +31,7 @@ async function runWorker(options: GlobalOptions): Promise<number> {
     parts.push(startWorkerService(config, db, log, queue, registry).part)
     const metrics = config.manager.metrics
     if (metrics.enabled) {
-      const server = await startMetricsServer(registry, metrics.address, metrics.worker_port).catch((err: NodeJS.ErrnoException) => {
-        throw new CommandFailed(`cannot listen on ${metrics.address}:${metrics.worker_port} for metrics: ${err.code ?? err.message}`)
-      })
-      parts.push({ name: 'metrics', stop: () => server.close() })
-      log.info({ url: server.url }, 'metrics listening')
+      parts.push(await startMetricsPart(registry, metrics.address, metrics.worker_port, log))
     }
   } catch (err) {
     for (const part of [...parts].reverse()) await part.stop().catch((e: unknown) => log.error({ err: e, part: part.name }, 'stop failed'))
