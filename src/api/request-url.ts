@@ -38,8 +38,3 @@ export function requestedFields(req: FastifyRequest): string[] | undefined {
   const fields = new URLSearchParams(rawQuery(req)).getAll('fields')
   return fields.length > 0 ? fields : undefined
 }
-
-/** The `project_id` a list was asked for, which rbac.md §4 scoping looks at (the first, if repeated). */
-export function queryProjectId(req: FastifyRequest): string | undefined {
-  return new URLSearchParams(rawQuery(req)).get('project_id') ?? undefined
-}

@@ -7,7 +7,7 @@ import type { LoadBalancer } from '../../db/repositories/load-balancer-repositor
 import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import { LIST_SPECS } from '../list/list-specs.ts'
 import { selectFields } from '../list/select-fields.ts'
-import { queryProjectId, requestedFields } from '../request-url.ts'
+import { requestedFields } from '../request-url.ts'
 import { parseBody } from '../validation/body-schema.ts'
 import type { ApiDeps } from './api-deps.ts'
 import { enqueueChildJob, lockListenerForChild } from './child-mutation.ts'
@@ -86,9 +86,8 @@ export function registerL7PolicyRoutes(app: FastifyInstance, deps: ApiDeps): voi
     })
 
     app.get(path, async (req) => {
-      const scope = deps.access.listScope(req, 'l7policy', queryProjectId(req))
-      return listObjects(req, deps, LIST_SPECS.l7policy, (ids) => policies.getMany(ids), renderL7Policy,
-        scope === null ? undefined : (eb) => eb('l7policy.project_id', '=', scope))
+      // The spec's scope makes listObjects apply rbac.md §4's project scoping.
+      return listObjects(req, deps, LIST_SPECS.l7policy, (ids) => policies.getMany(ids), renderL7Policy)
     })
   }
 
