@@ -1,6 +1,8 @@
 // API benchmark: requests/second and p50/p99 latency of list (100 and 1,000 LBs), show and
 // create+delete at concurrency 1 and 16, against `octavia up` with SQLite and with MariaDB.
 // Prints figures; never fails on time. Run: npm run bench:api [-- --seconds 5]
+// One part at a time: --engine sqlite|mysql, --only 'list 100 LBs,show,create', --concurrency 16,
+// --repeat 3 (each figure again on the same service); BENCH_SERVER_NODE_ARGS='--cpu-prof' profiles the service.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -13,6 +15,14 @@ const BIN = resolve(import.meta.dirname, '../../bin/octavia.js')
 const SUBNET = '317aef40-ef77-4a2d-b4e2-234d69f0eaf9'
 const secondsArg = process.argv.indexOf('--seconds')
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 3
+function option(name: string): string[] | undefined {
+  const at = process.argv.indexOf(`--${name}`)
+  return at > 0 ? process.argv[at + 1]?.split(',').map((v) => v.trim()) : undefined
+}
+const ENGINES = (option('engine') ?? ['sqlite', 'mysql']) as Array<'sqlite' | 'mysql'>
+const ONLY = option('only')
+const CONCURRENCIES = (option('concurrency') ?? ['1', '16']).map(Number)
+const REPEAT = Number(option('repeat')?.[0] ?? 1)
 
 interface Figures { name: string; concurrency: number; rps: number; p50: number; p99: number; errors: number }
 
@@ -26,7 +36,8 @@ async function startService(engine: 'sqlite' | 'mysql', cwd: string): Promise<{ 
     sets.push('--set', 'octavia.database.engine=mysql', '--set', 'octavia.database.host=127.0.0.1', '--set', 'octavia.database.user=root',
       '--set', 'octavia.database.password=', '--set', `octavia.database.name=${options.name}`, '--set', 'octavia.health_manager.heartbeat_key=bench')
   }
-  const child = spawn(process.execPath, [BIN, ...sets, 'up'], { cwd, env: { ...process.env, OCTAVIA_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...sets, 'up'], { cwd, env: { ...process.env, OCTAVIA_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] })
   const lines = createInterface({ input: child.stderr })
   const port = await new Promise<number>((done, fail) => {
     child.once('exit', (code) => fail(new Error(`octavia up exited with ${code}`)))
@@ -91,15 +102,18 @@ async function bench(engine: 'sqlite' | 'mysql'): Promise<Figures[]> {
     for (let i = 0; i < 1000; i++) ids.push(await createLb(base, `bench-${i}`))
     await waitActive(base, ids.at(-1)!)
     const get = (url: string) => async () => (await fetch(url).then(async (r) => { await r.arrayBuffer(); return r.ok }))
-    for (const concurrency of [1, 16]) {
-      out.push(await measure('list 100 LBs', concurrency, get(`${base}/loadbalancers?limit=100`)))
-      out.push(await measure('list 1,000 LBs', concurrency, get(`${base}/loadbalancers?limit=1000`)))
-      out.push(await measure('show', concurrency, get(`${base}/loadbalancers/${ids[500]}`)))
-      out.push(await measure('create', concurrency, async () => {
-        await createLb(base, 'created')
-        return true
-      }))
-      out.push(await measure('create+delete', concurrency, async () => {
+    const wanted = (name: string) => ONLY === undefined || ONLY.includes(name)
+    for (const concurrency of Array.from({ length: REPEAT }, () => CONCURRENCIES).flat()) {
+      if (wanted('list 100 LBs')) out.push(await measure('list 100 LBs', concurrency, get(`${base}/loadbalancers?limit=100`)))
+      if (wanted('list 1,000 LBs')) out.push(await measure('list 1,000 LBs', concurrency, get(`${base}/loadbalancers?limit=1000`)))
+      if (wanted('show')) out.push(await measure('show', concurrency, get(`${base}/loadbalancers/${ids[500]}`)))
+      if (wanted('create')) {
+        out.push(await measure('create', concurrency, async () => {
+          await createLb(base, 'created')
+          return true
+        }))
+      }
+      if (wanted('create+delete')) out.push(await measure('create+delete', concurrency, async () => {
         const id = await createLb(base, 'churn')
         await waitActive(base, id)
         const res = await fetch(`${base}/loadbalancers/${id}`, { method: 'DELETE' })
@@ -117,7 +131,7 @@ async function bench(engine: 'sqlite' | 'mysql'): Promise<Figures[]> {
 const OCTAVIA_REFERENCE: Record<string, number> = { 'list 100 LBs': 43, show: 150, create: 92 }
 
 const rows: string[] = []
-for (const engine of ['sqlite', 'mysql'] as const) {
+for (const engine of ENGINES) {
   for (const f of await bench(engine)) {
     const reference = f.concurrency === 16 ? OCTAVIA_REFERENCE[f.name] : undefined
     rows.push([engine.padEnd(7), f.name.padEnd(15), String(f.concurrency).padStart(3), f.rps.toFixed(0).padStart(8),
