@@ -168,7 +168,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
           const p = await bindVip({ subnet: a.subnet, port: null, address: a.address }, { id, project_id: projectId }, deps.ports, trx)
           extra.push({ subnet_id: a.subnet.id, ip_address: p.ip_address, port_id: p.id, network_id: a.subnet.network_id })
         }
-        const lb = await loadBalancers.create({
+        await loadBalancers.insert({
           id, project_id: projectId, name: body.name ?? null, description: body.description ?? null,
           enabled: enabledOnCreate(body.admin_state_up),
           provider, topology, flavor_id: body.flavor_id ?? null, availability_zone: body.availability_zone ?? null,
@@ -180,7 +180,13 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
           tags: body.tags ?? [],
         }, trx)
         // spec/api-v2.md §8.2 step 12: the graph's own checks come after the VIP's.
-        graph = await createFullGraph(deps, req, trx, lb, planFullGraph(body.listeners ?? [], body.pools ?? []), driver)
+        const plan = planFullGraph(body.listeners ?? [], body.pools ?? [])
+        // The graph's checks need the LB as stored; a plain create reads it once, after the commit.
+        if (plan.listeners.length > 0 || plan.pools.length > 0) {
+          const lb = await loadBalancers.get(id, trx)
+          if (!lb) throw new Error(`load balancer ${id} vanished inside its own transaction`)
+          graph = await createFullGraph(deps, req, trx, lb, plan, driver)
+        }
         // The provider's create comes last (spec/api-v2.md §6.6 step 5), with the topology the LB got.
         driver.checkTopology(topology)
         return jobs.enqueue(trx, { kind: 'loadbalancer.create', target_type: 'loadbalancer', target_id: id, load_balancer_id: id })

@@ -1,12 +1,13 @@
-import type { Insertable, Selectable, SelectQueryBuilder, Updateable } from 'kysely'
+import { sql, type Insertable, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely'
 import { newId } from '../../common/ids.ts'
 import type { OperatingStatus, ProvisioningStatus } from '../../common/statuses.ts'
 import type { Executor, Transaction } from '../database.ts'
 import type { AdditionalVipTable, LoadBalancerTable, Schema, VipTable } from '../schema.ts'
+import { idsQuery } from '../ids-query.ts'
 import { inTransaction } from './in-transaction.ts'
 import { inIdOrder, StatusRepository } from './status-repository.ts'
 import { setProvisioningStatus } from './provisioning-status.ts'
-import { deleteTags, readTags, replaceTags } from './tags.ts'
+import { deleteTags, replaceTags } from './tags.ts'
 
 export type LoadBalancerRow = Selectable<LoadBalancerTable>
 export type VipRow = Selectable<VipTable>
@@ -64,9 +65,26 @@ const CHILD_TABLES_WITH_TAGS = ['listener', 'pool'] as const
  */
 export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
   protected readonly table = 'load_balancer' as const
+  // Compiled once per id count (ids-query.ts): show, list and create read LBs on every call.
+  readonly #rows = idsQuery((executor, ids) => withVip(executor.selectFrom('load_balancer')).where('load_balancer.id', 'in', ids))
+  readonly #relations = idsQuery(relationsOf)
 
   /** Inserts the LB, its VIP, security groups, additional VIPs and tags in one transaction. */
   async create(input: NewLoadBalancer, executor?: Executor): Promise<LoadBalancer> {
+    return inTransaction(this.db, executor, async (trx) => {
+      const id = await this.insert(input, trx)
+      const created = await this.get(id, trx)
+      if (!created) throw new Error(`load balancer ${id} vanished inside its own transaction`)
+      return created
+    })
+  }
+
+  /**
+   * create without reading the LB back: for a caller that reads it after the commit anyway
+   * (the API's create), so the transaction (on SQLite, the database's write lock) stays short.
+   * Resolves the new LB's id.
+   */
+  async insert(input: NewLoadBalancer, executor?: Executor): Promise<string> {
     const { vip, vip_sg_ids: sgIds = [], additional_vips: additionalVips = [], tags = [], ...fields } = input
     const id = input.id ?? newId()
     return inTransaction(this.db, executor, async (trx) => {
@@ -87,22 +105,20 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
       if (additionalVips.length > 0) {
         await trx.insertInto('additional_vip').values(additionalVips.map((a) => ({ ...a, load_balancer_id: id }))).execute()
       }
-      await replaceTags(trx, id, tags)
-      const created = await this.get(id, trx)
-      if (!created) throw new Error(`load balancer ${id} vanished inside its own transaction`)
-      return created
+      // A new LB has no tags to replace: an LB's tags go when it is purged (delete below).
+      const uniqueTags = [...new Set(tags)]
+      if (uniqueTags.length > 0) await trx.insertInto('tags').values(uniqueTags.map((tag) => ({ resource_id: id, tag }))).execute()
+      return id
     })
   }
 
-
   /**
-   * The LBs with these ids, in the order given (missing ids are skipped): five queries
-   * whatever the count (LB with its VIP, security groups, additional VIPs, tags, children).
+   * The LBs with these ids, in the order given (missing ids are skipped): two queries
+   * whatever the count (LB with its VIP; security groups, additional VIPs, tags and children).
    */
   async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<LoadBalancer[]> {
     if (ids.length === 0) return []
-    const rows = await withVip(executor.selectFrom('load_balancer')).where('load_balancer.id', 'in', [...ids]).execute()
-    return inIdOrder(ids, await this.#withRelations(executor, rows))
+    return inIdOrder(ids, await this.#withRelations(executor, await this.#rows(executor, ids)))
   }
 
   /**
@@ -283,22 +299,26 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
 
   async #withRelations(executor: Executor, rows: readonly RowWithVip[]): Promise<LoadBalancer[]> {
     if (rows.length === 0) return []
-    const ids = rows.map((r) => r.id)
-    const [sgs, additional, tags, children] = await Promise.all([
-      executor.selectFrom('vip_security_group').selectAll().where('load_balancer_id', 'in', ids).orderBy('sg_id').execute(),
-      executor.selectFrom('additional_vip').selectAll().where('load_balancer_id', 'in', ids).orderBy('subnet_id').execute(),
-      readTags(executor, ids),
-      // Listeners and pools in one round trip; `is_pool` tells them apart.
-      executor.selectFrom('listener').select((eb) => ['id', 'load_balancer_id', 'created_at', eb.lit<number>(0).as('is_pool')])
-        .where('load_balancer_id', 'in', ids)
-        .unionAll(executor.selectFrom('pool').select((eb) => ['id', 'load_balancer_id', 'created_at', eb.lit<number>(1).as('is_pool')])
-          .where('load_balancer_id', 'in', ids))
-        .orderBy('is_pool').orderBy('created_at').orderBy('id').execute(),
-    ])
-    const sgIds = groupBy(sgs, (s) => s.load_balancer_id, (s) => s.sg_id)
-    const additionalById = groupBy(additional, (a) => a.load_balancer_id, (a) => a)
-    const listenerIds = groupBy(children.filter((c) => Number(c.is_pool) === 0), (l) => l.load_balancer_id, (l) => l.id)
-    const poolIds = groupBy(children.filter((c) => Number(c.is_pool) === 1), (p) => p.load_balancer_id, (p) => p.id)
+    const related = await this.#relations(executor, rows.map((r) => r.id))
+    const sgIds = new Map<string, string[]>()
+    const additionalById = new Map<string, AdditionalVipRow[]>()
+    const tags = new Map<string, string[]>()
+    const listenerIds = new Map<string, string[]>()
+    const poolIds = new Map<string, string[]>()
+    for (const r of related) {
+      switch (Number(r.kind)) {
+        case LISTENER: push(listenerIds, r.owner, r.a)
+          break
+        case POOL: push(poolIds, r.owner, r.a)
+          break
+        case TAG: push(tags, r.owner, r.a)
+          break
+        case SECURITY_GROUP: push(sgIds, r.owner, r.a)
+          break
+        case ADDITIONAL_VIP: push(additionalById, r.owner, { load_balancer_id: r.owner, subnet_id: r.a, ip_address: r.b, port_id: r.c, network_id: r.d })
+          break
+      }
+    }
     // Built field by field: spreading rows into a wider object costs V8 several µs per row.
     return rows.map((joined): LoadBalancer => ({
       id: joined.id, project_id: joined.project_id, name: joined.name, description: joined.description,
@@ -319,6 +339,47 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
   }
 }
 
+// The kinds of relationsOf's rows; listeners come first (see there).
+const LISTENER = 0
+const POOL = 1
+const TAG = 2
+const SECURITY_GROUP = 3
+const ADDITIONAL_VIP = 4
+
+/**
+ * Everything an LB shows besides its row, for these LBs, in one UNION ALL (one round trip
+ * instead of four): rows (kind, owner LB, a, b, c, d, at). Listeners and pools: a = id, ordered
+ * by created_at then id; tags: a = tag; security groups: a = sg_id; additional VIPs: a =
+ * subnet_id, b = ip_address, c = port_id, d = network_id; each sorted by a. The listener branch
+ * comes first: its typed `at` gives the column its type (PostgreSQL resolves a UNION's column
+ * types pair by pair; SQLite takes the declared types of the first SELECT).
+ */
+function relationsOf(executor: Executor, ids: string[]) {
+  const none = sql<string | null>`null`
+  const noTime = sql<Date | null>`null`
+  return executor.selectFrom('listener').where('load_balancer_id', 'in', ids)
+    .select((eb) => [eb.lit<number>(LISTENER).as('kind'), eb.ref('load_balancer_id').$castTo<string>().as('owner'), 'id as a',
+      none.as('b'), none.as('c'), none.as('d'), eb.ref('created_at').$castTo<Date | null>().as('at')])
+    .unionAll(executor.selectFrom('pool').where('load_balancer_id', 'in', ids)
+      .select((eb) => [eb.lit<number>(POOL).as('kind'), eb.ref('load_balancer_id').$castTo<string>().as('owner'), 'id as a',
+        none.as('b'), none.as('c'), none.as('d'), eb.ref('created_at').$castTo<Date | null>().as('at')]))
+    .unionAll(executor.selectFrom('tags').where('resource_id', 'in', ids)
+      .select((eb) => [eb.lit<number>(TAG).as('kind'), 'resource_id as owner', 'tag as a', none.as('b'), none.as('c'), none.as('d'), noTime.as('at')]))
+    .unionAll(executor.selectFrom('vip_security_group').where('load_balancer_id', 'in', ids)
+      .select((eb) => [eb.lit<number>(SECURITY_GROUP).as('kind'), 'load_balancer_id as owner', 'sg_id as a',
+        none.as('b'), none.as('c'), none.as('d'), noTime.as('at')]))
+    .unionAll(executor.selectFrom('additional_vip').where('load_balancer_id', 'in', ids)
+      .select((eb) => [eb.lit<number>(ADDITIONAL_VIP).as('kind'), 'load_balancer_id as owner', 'subnet_id as a',
+        eb.ref('ip_address').as('b'), eb.ref('port_id').as('c'), eb.ref('network_id').as('d'), noTime.as('at')]))
+    .orderBy('kind').orderBy('at').orderBy('a')
+}
+
+function push<V>(groups: Map<string, V[]>, key: string, value: V): void {
+  const group = groups.get(key)
+  if (group) group.push(value)
+  else groups.set(key, [value])
+}
+
 type LoadBalancerSelect = SelectQueryBuilder<Schema, 'load_balancer', object>
 
 /** The LB's own columns and its VIP's (vip_-prefixed, null without a VIP row) in one SELECT. */
@@ -331,16 +392,3 @@ function withVip(query: LoadBalancerSelect) {
 }
 
 type RowWithVip = Awaited<ReturnType<ReturnType<typeof withVip>['execute']>>[number]
-
-function groupBy<T, V>(items: readonly T[], key: (item: T) => string | null, value: (item: T) => V): Map<string, V[]> {
-  const groups = new Map<string, V[]>()
-  for (const item of items) {
-    const k = key(item)
-    if (k === null) continue
-    const group = groups.get(k)
-    if (group) group.push(value(item))
-    else groups.set(k, [value(item)])
-  }
-  return groups
-}
-
