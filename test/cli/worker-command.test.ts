@@ -46,8 +46,11 @@ test('`octavia worker` runs the jobs `octavia api` queues, shows them in `octavi
   assert.ok(job)
   const show = await runOctavia(['job', 'show', job.id, '-f', 'json'], { cwd })
   const { journal } = JSON.parse(show.stdout) as { journal: Array<{ step_name: string; reverted_at: string | null }> }
-  assert.deepEqual(journal.map((s) => s.step_name),
-    ['loadbalancer.checkpoint', 'network.allocate-vip', 'loadbalancer.mark-health-monitors-online', 'loadbalancer.activate'])
+  // The amphora tasks are journaled as skipped: this worker runs Octavia's noop amphora driver (run-octavia.ts).
+  assert.deepEqual(journal.map((s) => s.step_name), [
+    'loadbalancer.checkpoint', 'network.allocate-vip', 'amphora.allocate', 'amphora.create-on-agent', 'amphora.apply-config',
+    'loadbalancer.mark-health-monitors-online', 'loadbalancer.activate',
+  ])
   const table = await runOctavia(['job', 'show', job.id], { cwd })
   assert.match(table.stdout, /\| current_task +\| loadbalancer\.activate/)
   assert.match(table.stdout, /\| 1 +\| network\.allocate-vip +\|/)

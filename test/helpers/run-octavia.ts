@@ -24,8 +24,13 @@ export function scratchDir(t: TestContext): string {
 /** Environment for a child `octavia`: no OCTAVIA__ overrides leak in from the caller. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OCTAVIA__')))
-  // A free heartbeat port, so that several `octavia up` run side by side; a test may name one.
-  return { ...env, OCTAVIA_LOG_LEVEL: 'info', OCTAVIA__HEALTH_MANAGER__BIND_PORT: '0', ...extra }
+  // Free heartbeat and agent ports, so that several `octavia up` run side by side; a test may name
+  // others. Octavia's noop amphora driver unless a test asks for the data plane: parallel
+  // instances would otherwise hand out the same VIPs of the default subnet.
+  return {
+    ...env, OCTAVIA_LOG_LEVEL: 'info', OCTAVIA__HEALTH_MANAGER__BIND_PORT: '0', OCTAVIA__AGENT__BIND__PORT: '0',
+    OCTAVIA__CONTROLLER_WORKER__AMPHORA_DRIVER: 'amphora_noop_driver', ...extra,
+  }
 }
 
 /** Runs `octavia <args>` to completion. */

@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
+import type { Registry } from 'prom-client'
 import { startAgent } from '../../agent/start-agent.ts'
 import { systemClock } from '../../common/clock.ts'
 import { registerAgentMetrics } from '../../agent/agent-metrics.ts'
-import { createLogger } from '../../common/logger.ts'
+import { createLogger, type Logger } from '../../common/logger.ts'
+import type { OctaviaConfig } from '../../config/schema.ts'
 import { agentTlsMaterial } from '../../drivers/certificates/tls-material.ts'
 import { createMetricsRegistry } from '../../common/metrics.ts'
 import type { CliContext } from '../cli-context.ts'
@@ -21,8 +23,22 @@ export function registerAgentCommand(program: Command, cli: CliContext): void {
 async function runAgent(options: GlobalOptions): Promise<number> {
   const config = loadCliConfig(options)
   const log = createLogger()
+  const { parts } = await startAgentService(config, log)
+  return runUntilSignal(parts, log)
+}
+
+/**
+ * Starts the host agent as `octavia agent` runs it (also inside `octavia up`) with its metrics
+ * endpoint; `controllers` replaces agent.controllers (`octavia up` names its own health manager,
+ * whose port is known only once bound). With `registry` its metrics join that registry (`octavia
+ * up` serves them all on one endpoint) instead of agent.metrics. Resolves the bound port and the
+ * parts to stop.
+ */
+export async function startAgentService(config: OctaviaConfig, log: Logger, options: { controllers?: readonly string[]; registry?: Registry } = {}):
+  Promise<{ port: number; parts: Stoppable[] }> {
   const { expires_at, ...tls } = await agentTlsMaterial(config, systemClock)
   log.info({ expires_at, name: config.agent.name }, 'agent certificate')
+  const controllers = options.controllers ?? config.agent.controllers
   const agent = await startAgent({
     name: config.agent.name,
     state_dir: config.agent.state_dir,
@@ -34,7 +50,7 @@ async function runAgent(options: GlobalOptions): Promise<number> {
     user_log_facility: config.amphora_agent.user_log_facility,
     administrative_log_facility: config.amphora_agent.administrative_log_facility,
     ...(config.health_manager.heartbeat_key === null ? {} : {
-      heartbeat: { controllers: config.agent.controllers, key: config.health_manager.heartbeat_key, interval: config.health_manager.heartbeat_interval },
+      heartbeat: { controllers, key: config.health_manager.heartbeat_key, interval: config.health_manager.heartbeat_interval },
     }),
     log,
   }).catch((err: NodeJS.ErrnoException) => {
@@ -42,7 +58,9 @@ async function runAgent(options: GlobalOptions): Promise<number> {
   })
   const parts: Stoppable[] = [{ name: 'agent', stop: () => agent.close() }]
   const metrics = config.agent.metrics
-  if (metrics.enabled) {
+  if (options.registry !== undefined) {
+    registerAgentMetrics(options.registry, agent.supervisor, config.agent.capacity)
+  } else if (metrics.enabled) {
     const registry = createMetricsRegistry({ service: 'octavia-agent' })
     registerAgentMetrics(registry, agent.supervisor, config.agent.capacity)
     parts.push(await startMetricsPart(registry, metrics.address, metrics.port, log).catch(async (err: unknown) => {
@@ -50,5 +68,5 @@ async function runAgent(options: GlobalOptions): Promise<number> {
       throw err
     }))
   }
-  return runUntilSignal(parts, log)
+  return { port: agent.port, parts }
 }

@@ -44,7 +44,7 @@ async function runHealthManager(options: GlobalOptions): Promise<number> {
     // Failovers it queues are announced to the workers (a lost announcement only delays them).
     const queue = createJobQueue(config.message_queue, log)
     parts.push({ name: 'queue', stop: () => queue.close() })
-    parts.push(...await startHealthManagerService(config, db, log, registry, (jobId) => queue.announce(jobId)))
+    parts.push(...(await startHealthManagerService(config, db, log, registry, (jobId) => queue.announce(jobId))).parts)
     const metrics = config.manager.metrics
     if (metrics.enabled) {
       parts.push(await startMetricsPart(registry, metrics.address, metrics.health_manager_port, log))
@@ -56,9 +56,13 @@ async function runHealthManager(options: GlobalOptions): Promise<number> {
   return runUntilSignal(parts, log)
 }
 
-/** Starts the health manager (also inside `octavia up`); a heartbeat address in use is a one-line error. */
+/**
+ * Starts the health manager (also inside `octavia up`); a heartbeat address in use is a one-line
+ * error. Resolves the heartbeat address it bound and the parts to stop.
+ */
 export async function startHealthManagerService(config: OctaviaConfig, db: Database, log: Logger,
-  registry?: Parameters<typeof startHealthManager>[0]['registry'], onJobQueued?: (jobId: string) => void): Promise<Stoppable[]> {
+  registry?: Parameters<typeof startHealthManager>[0]['registry'], onJobQueued?: (jobId: string) => void):
+  Promise<{ address: string; port: number; parts: Stoppable[] }> {
   const { bind_ip: address, bind_port: port } = config.health_manager
   let hm: HealthManager
   const reaper = agentReaper(config, db)
@@ -70,7 +74,10 @@ export async function startHealthManagerService(config: OctaviaConfig, db: Datab
     const code = (err as NodeJS.ErrnoException).code
     throw new CommandFailed(`cannot listen on ${address}:${port} (UDP) for heartbeats: ${code ?? (err as Error).message}`)
   }
-  return [{ name: 'compute', stop: async () => reaper.close() }, { name: 'health-manager', stop: () => hm.stop() }]
+  return {
+    address: hm.receiver.address, port: hm.receiver.port,
+    parts: [{ name: 'compute', stop: async () => reaper.close() }, { name: 'health-manager', stop: () => hm.stop() }],
+  }
 }
 
 /**

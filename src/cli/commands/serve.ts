@@ -12,22 +12,25 @@ import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
 import type { Worker } from '../../controller/worker.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
 import { createMetricsRegistry } from '../../common/metrics.ts'
+import { formatHostPort, isWildcard, parseIp } from '../../config/ip-address.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
+import { AgentRepository } from '../../db/repositories/agent-repository.ts'
 import { openDatabase, type Database } from '../database.ts'
 import { currentVersion, migrateToLatest, recordVersion } from '../../db/migrations.ts'
 import { CommandFailed } from '../exit-codes.ts'
+import { startAgentService } from './agent.ts'
 import { startHealthManagerService } from './health-manager.ts'
 import { startHousekeepingService } from './housekeeping.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import type { CliContext } from '../cli-context.ts'
 import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
-import { startWorkerService } from '../worker-service.ts'
+import { hasDataPlane, startWorkerService } from '../worker-service.ts'
 
 export function registerServeCommands(program: Command, cli: CliContext): void {
   program
     .command('up')
-    .description('run the all-in-one service: API, worker and health manager (and, as they arrive, housekeeping and a local agent) in one process; migrates the database first')
+    .description('run the all-in-one service: API, worker, health manager, housekeeping and a local host agent with its HAProxy amphorae, in one process; migrates the database first')
     .action(async () => cli.exit(await serve(cli.globals(), 'up')))
   program
     .command('api')
@@ -58,19 +61,51 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
     // `octavia up` runs a worker in this process; `octavia api` only announces jobs to the workers.
     let worker: Worker | undefined
     if (mode === 'up') {
-      const started = startWorkerService(config, db, log, queue, registry)
+      const started = await startWorkerService(config, db, log, queue, registry)
       worker = started.worker
       parts.push(started.part)
     }
     const announce = (jobId?: string) => (jobId === undefined ? worker?.wake() : queue.announce(jobId))
+    if (mode === 'up') {
+      const hm = await startHealthManagerService(config, db, log, registry, announce)
+      parts.push(...hm.parts)
+      if (hasDataPlane(config)) parts.push(...await startLocalAgent(config, db, log, hm, registry))
+    }
     parts.push(...(await startApiService(config, db, log, { registry, announce })))
-    if (mode === 'up') parts.push(...(await startHealthManagerService(config, db, log, registry, announce)))
     if (mode === 'up') parts.push(...startHousekeepingService(config, db, log))
   } catch (err) {
     await stopAll(parts, log)
     throw err
   }
   return runUntilSignal(parts, log)
+}
+
+/**
+ * `octavia up`'s own host agent (DESIGN.md): started like `octavia agent`, heartbeats to this
+ * process's health manager unless agent.controllers names others, and registered in the agents
+ * table under agent.name with the port it bound, so the worker schedules amphorae onto it.
+ */
+async function startLocalAgent(config: OctaviaConfig, db: Database, log: Logger, hm: { address: string; port: number }, registry: Registry):
+  Promise<Stoppable[]> {
+  const controllers = config.agent.controllers.length > 0 ? config.agent.controllers : [heartbeatTarget(hm)]
+  const { port, parts } = await startAgentService(config, log, { controllers, registry })
+  try {
+    const agent = await new AgentRepository(db, systemClock).register({
+      name: config.agent.name, address: config.agent.bind.address, port, capacity: config.agent.capacity,
+    })
+    log.info({ agent_id: agent.id, name: agent.name, address: agent.address, port }, 'local agent registered')
+    return parts
+  } catch (err) {
+    await stopAll(parts, log)
+    throw err
+  }
+}
+
+/** Where a local agent reaches a health manager bound to `address` (a wildcard means loopback). */
+function heartbeatTarget({ address, port }: { address: string; port: number }): string {
+  const parsed = parseIp(address)
+  const host = parsed === null || isWildcard(parsed) ? '127.0.0.1' : address
+  return formatHostPort(host, port)
 }
 
 /** Starts the API listener and its metrics endpoint; returns them in start order. `announce` tells workers about a queued job. */

@@ -28,7 +28,7 @@ async function runWorker(options: GlobalOptions): Promise<number> {
     const queue = createJobQueue(config.message_queue, log)
     parts.push({ name: 'queue', stop: () => queue.close() })
     const registry = createMetricsRegistry({ service: 'octavia-worker' })
-    parts.push(startWorkerService(config, db, log, queue, registry).part)
+    parts.push((await startWorkerService(config, db, log, queue, registry)).part)
     const metrics = config.manager.metrics
     if (metrics.enabled) {
       parts.push(await startMetricsPart(registry, metrics.address, metrics.worker_port, log))

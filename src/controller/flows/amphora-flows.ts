@@ -3,17 +3,17 @@ import {
   amphoraCheckpoint, deleteAmphoraHealth, deleteAmphoraMemberPorts, markAmphoraDeleted, pushAmphoraAgentConfig, releaseAmphoraPorts,
 } from '../tasks/amphora-tasks.ts'
 import { loadBalancerCheckpoint, markFailedOverTreeActive } from '../tasks/load-balancer-tasks.ts'
+import { rebuildAmphora } from './load-balancer-flows.ts'
 
-// Amphora flows (spec/flows.md §7) as they run before the amphora provider has a data plane:
-// the database side of each, with no compute instance or agent to talk to.
+// Amphora flows (spec/flows.md §7).
 
 /**
- * spec/flows.md §7.1, the failover the API's amphora failover and the health manager queue.
- * Without a compute driver there is no replacement to build, so the amphora stays as it is and
- * the load balancer's tree goes back to ACTIVE, as after a load balancer failover (§4.4); the
- * data plane adds the rebuild tasks before the last one. On failure: the amphora ERROR, then the LB.
+ * spec/flows.md §7.1, the failover the API's amphora failover and the health manager queue: the
+ * load balancer's amphora rebuilt (SINGLE: the failed amphora is its only one), the tree ACTIVE
+ * again. Without a data plane (noop provider or amphora driver) only the statuses change. On
+ * failure: the amphora ERROR, then the LB.
  */
-export const failoverAmphora = flow('amphora.failover', [loadBalancerCheckpoint, amphoraCheckpoint, markFailedOverTreeActive])
+export const failoverAmphora = flow('amphora.failover', [loadBalancerCheckpoint, amphoraCheckpoint, ...rebuildAmphora(), markFailedOverTreeActive])
 
 /** spec/flows.md §7.3, after the API set the amphora PENDING_DELETE; each task treats "already gone" as done. */
 export const deleteAmphora = flow('amphora.delete', [

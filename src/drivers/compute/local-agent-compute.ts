@@ -5,10 +5,16 @@ import type { AmphoraRepository } from '../../db/repositories/amphora-repository
 
 /** The compute driver: where amphorae run and how to reach the host that runs one. */
 export interface ComputeDriver {
-  /** The host for a new amphora; throws NoHostAvailable when every host is full or disabled. */
-  schedule(executor?: Executor): Promise<Agent>
-  /** The API client of a registered host's agent (one per host, kept); throws UnknownHost for an unknown one. */
-  clientFor(agentId: string, executor?: Executor): Promise<AgentClient>
+  /**
+   * The host for a new amphora; throws NoHostAvailable when every host is full or disabled. Hosts
+   * in `avoid` (a failover's old host) are taken only when no other has room.
+   */
+  schedule(executor?: Executor, options?: { avoid?: readonly string[] }): Promise<Agent>
+  /**
+   * The API client of a registered host's agent (kept per host); throws UnknownHost for an unknown
+   * one. `quick`: a single attempt (taking amphorae off a host that may be gone).
+   */
+  clientFor(agentId: string, options?: { quick?: boolean; executor?: Executor }): Promise<AgentClient>
   close(): void
 }
 
@@ -43,24 +49,30 @@ export class LocalAgentCompute implements ComputeDriver {
 
   constructor(private readonly options: LocalAgentComputeOptions) {}
 
-  async schedule(executor?: Executor): Promise<Agent> {
-    let best: { agent: Agent; room: number } | null = null
+  async schedule(executor?: Executor, options: { avoid?: readonly string[] } = {}): Promise<Agent> {
+    const avoid = new Set(options.avoid ?? [])
+    let best: { agent: Agent; room: number; avoided: boolean } | null = null
     for (const agent of await this.options.agents.list({ enabled: true }, executor)) {
       const running = (await this.options.amphorae.list({ compute_id: agent.id }, executor)).length
       const room = agent.capacity === null ? Number.MAX_SAFE_INTEGER - running : agent.capacity - running
-      if (room > 0 && (best === null || room > best.room)) best = { agent, room }
+      if (room <= 0) continue
+      const candidate = { agent, room, avoided: avoid.has(agent.id) }
+      // An avoided host loses to any other; otherwise the most room wins.
+      if (best === null || (best.avoided && !candidate.avoided) || (best.avoided === candidate.avoided && room > best.room)) best = candidate
     }
     if (best === null) throw new NoHostAvailable()
     return best.agent
   }
 
-  async clientFor(agentId: string, executor?: Executor): Promise<AgentClient> {
-    const agent = await this.options.agents.get(agentId, executor)
+  async clientFor(agentId: string, options: { quick?: boolean; executor?: Executor } = {}): Promise<AgentClient> {
+    const agent = await this.options.agents.get(agentId, options.executor)
     if (agent === undefined) throw new UnknownHost(agentId)
-    const key = `${agent.id}@${agent.address}:${agent.port}`
+    const quick = options.quick === true
+    const key = `${agent.id}@${agent.address}:${agent.port}${quick ? '/quick' : ''}`
     let client = this.#clients.get(key)
     if (client === undefined) {
-      client = new AgentClient({ address: agent.address, port: agent.port, name: agent.name, tls: this.options.tls, ...this.options.retries })
+      const retries = quick ? { ...this.options.retries, max_retries: 1 } : this.options.retries
+      client = new AgentClient({ address: agent.address, port: agent.port, name: agent.name, tls: this.options.tls, ...retries })
       this.#clients.set(key, client)
     }
     return client

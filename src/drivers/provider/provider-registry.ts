@@ -11,6 +11,15 @@ const IMPLEMENTATIONS: Record<string, ProviderDriver> = {
   noop_driver: noopProvider,
 }
 
+/**
+ * The implementation (`driver`) serving a stored load balancer's provider name, whether or not
+ * it is still enabled; a stored LB with no provider is the amphora provider's. Undefined for a
+ * name we have no implementation of.
+ */
+export function providerImplementation(name: string | null | undefined): string | undefined {
+  return IMPLEMENTATIONS[name ?? 'amphora']?.driver
+}
+
 /** The enabled providers of `api_settings.enabled_provider_drivers` and the default one. */
 export class ProviderRegistry {
   constructor(private readonly enabled: Readonly<Record<string, string>>, readonly defaultName: string) {}
