@@ -63,7 +63,8 @@ export function agentWorkDir(t: TestContext): string {
   return cwd
 }
 
-async function stopAmphorae(cwd: string): Promise<void> {
+/** Stops every haproxy an agent started under `cwd`/var/agent (by the pids in their pid files). */
+export async function stopAmphorae(cwd: string): Promise<void> {
   const root = join(cwd, 'var/agent/amphorae')
   let names: string[]
   try {

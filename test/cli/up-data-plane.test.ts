@@ -1,0 +1,76 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { get, httpBackend } from '../agent/agent-harness.ts'
+import { startUpWithDataPlane } from '../helpers/data-plane-up.ts'
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 600; i++) {
+    const value = await probe()
+    if (value !== undefined) return value
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+test('`octavia up` runs its own agent: a load balancer made through the API serves its VIP from a haproxy amphora, and its delete stops it', async (t) => {
+  const up = await startUpWithDataPlane(t)
+  const a = await httpBackend(t, '127.0.0.2', 'a')
+  const b = await httpBackend(t, '127.0.0.3', 'b')
+  const base = `${up.endpoint}/v2/lbaas`
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${base}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    assert.equal(res.status, 201, await res.clone().text())
+    return res.json() as Promise<Record<string, { id: string; vip_address?: string }>>
+  }
+  const { loadbalancer } = await post('loadbalancers', {
+    loadbalancer: {
+      name: 'web', vip_subnet_id: up.subnet.id,
+      listeners: [{
+        name: 'http', protocol: 'HTTP', protocol_port: 8080,
+        default_pool: {
+          name: 'backends', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
+          members: [{ address: '127.0.0.2', protocol_port: a.port }, { address: '127.0.0.3', protocol_port: b.port }],
+        },
+      }],
+    },
+  })
+  const lbId = loadbalancer!.id
+  const status = async () => ((await (await fetch(`${base}/loadbalancers/${lbId}`)).json()) as { loadbalancer: { provisioning_status: string } })
+    .loadbalancer.provisioning_status
+  await until('the load balancer ACTIVE', async () => ((await status()) === 'ACTIVE' ? true : undefined))
+
+  const vip = loadbalancer!.vip_address!
+  assert.ok(vip.startsWith(up.subnet.cidr.split('.').slice(0, 3).join('.')), `${vip} is in ${up.subnet.cidr}`)
+  const seen = new Set<string>()
+  for (let i = 0; i < 4; i++) seen.add(await get(`http://${vip}:8080/`))
+  assert.deepEqual(seen, new Set(['a', 'b']))
+
+  // The amphora is recorded on the local agent, and it is a haproxy under ./var/agent.
+  const amphorae = ((await (await fetch(`${up.endpoint}/v2/octavia/amphorae?loadbalancer_id=${lbId}`)).json()) as {
+    amphorae: Array<{ id: string; status: string; compute_id: string; ha_ip: string; role: string }>
+  }).amphorae
+  assert.equal(amphorae.length, 1)
+  assert.deepEqual([amphorae[0]!.status, amphorae[0]!.role, amphorae[0]!.ha_ip], ['ALLOCATED', 'STANDALONE', vip])
+  const dir = join(up.cwd, 'var/agent/amphorae', amphorae[0]!.id)
+  const pid = Number(readFileSync(join(dir, 'haproxy.pid'), 'utf8').trim())
+  assert.ok(isAlive(pid))
+
+  const deleted = await fetch(`${base}/loadbalancers/${lbId}?cascade=true`, { method: 'DELETE' })
+  assert.equal(deleted.status, 204)
+  await until('the load balancer gone', async () => ((await fetch(`${base}/loadbalancers/${lbId}`)).status === 404 ? true : undefined))
+  await until('its haproxy stopped', async () => (isAlive(pid) ? undefined : true))
+  assert.equal(existsSync(dir), false)
+  assert.deepEqual(readdirSync(join(up.cwd, 'var/agent/amphorae')), [])
+  await assert.rejects(get(`http://${vip}:8080/`), /ECONNREFUSED/)
+})

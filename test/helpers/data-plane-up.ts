@@ -1,0 +1,51 @@
+import { randomInt, randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { stopAmphorae } from '../agent/agent-harness.ts'
+import { startOctavia, type RunningService } from './run-octavia.ts'
+
+export interface DataPlaneUp {
+  service: RunningService
+  /** The working directory (var/ with the database, the CA and the agent's amphorae). */
+  cwd: string
+  /** The API's base URL, e.g. http://127.0.0.1:40123 (the openstack client's --os-endpoint). */
+  endpoint: string
+  /** This instance's loopback subnet, named `local`: its VIPs are addresses of `cidr`. */
+  subnet: { id: string; name: string; cidr: string }
+}
+
+/**
+ * `octavia up` with the real data plane (its own agent running haproxy amphorae), on a loopback
+ * /24 of its own (127.100-199.x.0/24, named `local`) so that instances running side by side never
+ * hand out the same VIP. `pillar` is extra YAML under `octavia:` (indented two spaces);
+ * `sets` are extra --set overrides. After the test: the service is stopped, then every haproxy
+ * its agent started, then the directory goes.
+ */
+export async function startUpWithDataPlane(t: TestContext, options: { pillar?: string; sets?: string[]; env?: Record<string, string> } = {}):
+  Promise<DataPlaneUp> {
+  const cwd = mkdtempSync(join(tmpdir(), 'octavia-up-'))
+  const subnet = { id: randomUUID(), name: 'local', cidr: `127.${randomInt(100, 200)}.${randomInt(0, 256)}.0/24` }
+  const pillar = join(cwd, 'pillar.yaml')
+  writeFileSync(pillar, [
+    'octavia:',
+    '  networks:',
+    `    - id: ${subnet.id}`,
+    `      name: ${subnet.name}`,
+    `      cidr: ${subnet.cidr}`,
+    '      kind: loopback',
+    options.pillar ?? '',
+  ].join('\n'))
+  const sets = ['octavia.api.bind.port=0', 'octavia.api.metrics.port=0', ...(options.sets ?? [])].flatMap((s) => ['--set', s])
+  const service = startOctavia(t, ['--config', pillar, ...sets, 'up'], {
+    cwd, env: { OCTAVIA__CONTROLLER_WORKER__AMPHORA_DRIVER: 'amphora_haproxy_rest_driver', ...options.env },
+  })
+  t.after(async () => {
+    if (service.child.exitCode === null && service.child.signalCode === null) await service.stop('SIGTERM')
+    await stopAmphorae(cwd)
+    rmSync(cwd, { recursive: true, force: true })
+  })
+  const api = await service.waitForLog((l) => l.msg === 'api listening')
+  return { service, cwd, endpoint: `http://127.0.0.1:${String(api.port)}`, subnet }
+}
