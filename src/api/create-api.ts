@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
+import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js'
 import { Counter, Histogram, type Registry } from 'prom-client'
 import type { Logger } from '../common/logger.ts'
 import { systemClock, type Clock } from '../common/clock.ts'
@@ -29,6 +30,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     ...frameworkErrorOptions,
     loggerInstance: options.log.child({ component: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, options) => new LazyChildLogger(logger, bindings, options),
     genReqId: () => `req-${randomUUID()}`,
     requestIdHeader: false,
     bodyLimit: 114_688, // oslo sizelimit default (spec/api-v2.md §3.2)
@@ -108,6 +110,42 @@ function answerOtherMethods(app: FastifyInstance, methodsByUrl: ReadonlyMap<stri
 function acceptsOnlyJson(req: FastifyRequest): boolean {
   const accept = req.headers.accept ?? ''
   return /application\/json/.test(accept) && !/text\/plain|\*\/\*/.test(accept)
+}
+
+type LogArgs = Parameters<FastifyBaseLogger['info']>
+
+/**
+ * A request's logger (its request id bound), made only when the request logs something: most
+ * requests log nothing, and a pino child costs a few µs (bindings serialized and redacted).
+ */
+class LazyChildLogger implements FastifyBaseLogger {
+  #made: FastifyBaseLogger | undefined
+
+  constructor(private readonly parent: FastifyBaseLogger, private readonly bindings: Bindings, private readonly options: ChildLoggerOptions) {}
+
+  get #log(): FastifyBaseLogger {
+    return (this.#made ??= this.parent.child(this.bindings, this.options))
+  }
+
+  get level(): string {
+    return this.#log.level
+  }
+
+  set level(level: string) {
+    this.#log.level = level
+  }
+
+  fatal(...args: LogArgs): void { this.#log.fatal(...args) }
+  error(...args: LogArgs): void { this.#log.error(...args) }
+  warn(...args: LogArgs): void { this.#log.warn(...args) }
+  info(...args: LogArgs): void { this.#log.info(...args) }
+  debug(...args: LogArgs): void { this.#log.debug(...args) }
+  trace(...args: LogArgs): void { this.#log.trace(...args) }
+  silent(...args: LogArgs): void { this.#log.silent(...args) }
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.#log.child(bindings, options)
+  }
 }
 
 function instrument(app: FastifyInstance, registry: Registry): void {

@@ -15,8 +15,19 @@ export function toSqliteTimestamp(date: Date): string {
   return date.toISOString().replace('T', ' ').replace('Z', '')
 }
 
+// Reads return the same stored timestamps again and again: each text is parsed once, in a
+// cache that starts afresh when it gets large (Date's parser costs several map lookups).
+const parsed = new Map<string, number>()
+const PARSED_MAX = 20_000
+
 export function fromSqliteTimestamp(text: string): Date {
-  return new Date(`${text.replace(' ', 'T')}Z`)
+  let ms = parsed.get(text)
+  if (ms === undefined) {
+    ms = new Date(`${text.replace(' ', 'T')}Z`).getTime()
+    if (parsed.size >= PARSED_MAX) parsed.clear()
+    parsed.set(text, ms)
+  }
+  return new Date(ms)
 }
 
 function toParameter(value: unknown): unknown {
