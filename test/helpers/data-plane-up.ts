@@ -14,14 +14,20 @@ export interface DataPlaneUp {
   endpoint: string
   /** This instance's loopback subnet, named `local`: its VIPs are addresses of `cidr`. */
   subnet: { id: string; name: string; cidr: string }
+  /**
+   * Starts `octavia up` again in the same directory with the same configuration (same database,
+   * CA and agent name: its agent adopts the running amphorae). This one must have exited first
+   * (stopped or killed); the API listens on a new port, hence a new endpoint.
+   */
+  restart(): Promise<DataPlaneUp>
 }
 
 /**
  * `octavia up` with the real data plane (its own agent running haproxy amphorae), on a loopback
  * /24 of its own (127.100-199.x.0/24, named `local`) so that instances running side by side never
  * hand out the same VIP. `pillar` is extra YAML under `octavia:` (indented two spaces);
- * `sets` are extra --set overrides. After the test: the service is stopped, then every haproxy
- * its agent started, then the directory goes.
+ * `sets` are extra --set overrides. After the test: every `octavia up` started here (restarts
+ * included) is stopped, then every haproxy its agent started, then the directory goes.
  */
 export async function startUpWithDataPlane(t: TestContext, options: { pillar?: string; sets?: string[]; env?: Record<string, string> } = {}):
   Promise<DataPlaneUp> {
@@ -38,14 +44,29 @@ export async function startUpWithDataPlane(t: TestContext, options: { pillar?: s
     options.pillar ?? '',
   ].join('\n'))
   const sets = ['octavia.api.bind.port=0', 'octavia.api.metrics.port=0', ...(options.sets ?? [])].flatMap((s) => ['--set', s])
-  const service = startOctavia(t, ['--config', pillar, ...sets, 'up'], {
-    cwd, env: { OCTAVIA__CONTROLLER_WORKER__AMPHORA_DRIVER: 'amphora_haproxy_rest_driver', ...options.env },
-  })
+  const services: RunningService[] = []
   t.after(async () => {
-    if (service.child.exitCode === null && service.child.signalCode === null) await service.stop('SIGTERM')
+    for (const service of services) {
+      if (service.child.exitCode === null && service.child.signalCode === null) await service.stop('SIGTERM')
+    }
     await stopAmphorae(cwd)
     rmSync(cwd, { recursive: true, force: true })
   })
-  const api = await service.waitForLog((l) => l.msg === 'api listening')
-  return { service, cwd, endpoint: `http://127.0.0.1:${String(api.port)}`, subnet }
+  const launch = async (): Promise<DataPlaneUp> => {
+    const service = startOctavia(t, ['--config', pillar, ...sets, 'up'], {
+      cwd, env: { OCTAVIA__CONTROLLER_WORKER__AMPHORA_DRIVER: 'amphora_haproxy_rest_driver', ...options.env },
+    })
+    services.push(service)
+    const api = await service.waitForLog((l) => l.msg === 'api listening')
+    return {
+      service, cwd, endpoint: `http://127.0.0.1:${String(api.port)}`, subnet,
+      restart: () => {
+        if (service.child.exitCode === null && service.child.signalCode === null) {
+          throw new Error('restart: the previous `octavia up` is still running; stop or kill it first')
+        }
+        return launch()
+      },
+    }
+  }
+  return launch()
 }
