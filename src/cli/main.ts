@@ -4,6 +4,7 @@ import { registerAgentCommand } from './commands/agent.ts'
 import { registerConfigCommands } from './commands/config.ts'
 import { registerDbCommands } from './commands/db.ts'
 import { registerHealthManagerCommand } from './commands/health-manager.ts'
+import { registerHostCommands } from './commands/host.ts'
 import { registerHousekeepingCommand } from './commands/housekeeping.ts'
 import { registerJobCommands } from './commands/job.ts'
 import { registerNetworkCommands } from './commands/network.ts'
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDbCommands(program, cli)
   registerConfigCommands(program, cli)
   registerNetworkCommands(program, cli)
+  registerHostCommands(program, cli)
   registerStatusCommands(program, cli)
   registerJobCommands(program, cli)
 

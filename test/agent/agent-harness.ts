@@ -63,9 +63,9 @@ export function agentWorkDir(t: TestContext): string {
   return cwd
 }
 
-/** Stops every haproxy an agent started under `cwd`/var/agent (by the pids in their pid files). */
-export async function stopAmphorae(cwd: string): Promise<void> {
-  const root = join(cwd, 'var/agent/amphorae')
+/** Stops every haproxy an agent started under `cwd`/`stateDir` (by the pids in their pid files). */
+export async function stopAmphorae(cwd: string, stateDir = 'var/agent'): Promise<void> {
+  const root = join(cwd, stateDir, 'amphorae')
   let names: string[]
   try {
     names = readdirSync(root)
