@@ -2,7 +2,8 @@
 // and new connections (Connection: close), through
 //   - the same three backends reached directly (the ceiling),
 //   - the hand-tuned reference configuration (../shared/bench/haproxy-tuned.cfg, logging off),
-//   - an amphora run by `octavia agent` with the configuration our renderer writes, tenant logging off and on,
+//   - a load balancer made through our API by `octavia up` (its own agent runs the amphora), tenant
+//     logging off and on (haproxy_amphora.connection_logging; one `octavia up` each),
 // all in one run, printed with ratios to the reference. Prints figures; never fails on time.
 // haproxy, the agent and the backends share one core, wrk has the other (taskset). On a machine
 // shared with other work, requests/s swing from run to run: each run also reports requests per
@@ -10,18 +11,14 @@
 // receives the tenant logs), which other load disturbs much less.
 // Run: npm run bench:dataplane [-- --seconds 5 --rounds 1 --connections 64 --reference <haproxy-tuned.cfg>]
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { randomInt, randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { AgentClient } from '../../src/amphora/agent-client.ts'
-import type { HaproxySettings, LoadBalancerGraph } from '../../src/amphora/load-balancer-graph.ts'
-import { renderHaproxyConfig } from '../../src/amphora/render-haproxy-config.ts'
-import { systemClock } from '../../src/common/clock.ts'
-import { LocalCertificateAuthority } from '../../src/drivers/certificates/local-certificate-authority.ts'
 
 const REPO = resolve(import.meta.dirname, '../..')
 const BIN = join(REPO, 'bin/octavia.js')
@@ -64,12 +61,10 @@ async function main(): Promise<void> {
   const referencePid = await startReference(work, reference, members)
   targets.push({ name: 'reference haproxy-tuned.cfg', url: `http://${reference.address}:${reference.port}/`, pids: () => [referencePid] })
 
-  const agent = await startAgent(work)
   for (const logging of [false, true]) {
-    const vip = { address: '127.0.0.1', port: await freePort() }
-    const id = `b0000000-0000-4000-8000-00000000000${logging ? 2 : 1}`
-    const master = await createAmphora(agent, id, vip, members, logging)
-    targets.push({ name: `octavia amphora, logging ${logging ? 'on' : 'off'}`, url: `http://${vip.address}:${vip.port}/`, pids: () => [agent.pid, master, ...childrenOf(master)] })
+    const up = await startUp(work, logging)
+    const { vip, master } = await createLoadBalancer(up, members)
+    targets.push({ name: `octavia LB, logging ${logging ? 'on' : 'off'}`, url: `http://${vip.address}:${vip.port}/`, pids: () => [up.pid, master, ...childrenOf(master)] })
   }
   await sleep(1000) // the first health checks pass
 
@@ -107,7 +102,7 @@ function report(names: string[], results: Map<string, Figures>): void {
         `${(f.rps / ref.rps).toFixed(2).padStart(7)} ${perCpu(f).toFixed(0).padStart(10)} ${(perCpu(f) / perCpu(ref)).toFixed(2).padStart(7)}`)
     }
   }
-  console.log('\ngoals (issue 6): amphora >= 0.95 of the reference with logging off, >= 0.85 with logging on')
+  console.log('\ngoals (issue 6): our LB >= 0.95 of the reference with logging off, >= 0.85 with logging on')
 }
 
 async function wrk(target: Target, mode: Mode, seconds: number): Promise<Figures> {
@@ -188,75 +183,73 @@ async function startHaproxy(file: string, cwd: string, port: number): Promise<nu
   return child.pid!
 }
 
-interface Agent { client: AgentClient; settings: HaproxySettings; pid: number }
+interface Up { api: string; subnetId: string; cwd: string; pid: number }
 
-async function startAgent(work: string): Promise<Agent> {
-  const cwd = join(work, 'agent')
+/**
+ * `octavia up` in its own directory and loopback /24, pinned with the other servers (its agent
+ * receives the tenant logs); the API on a free port. Its load balancers are deleted at the end.
+ */
+async function startUp(work: string, logging: boolean): Promise<Up> {
+  const cwd = join(work, `up-${logging ? 'logging' : 'quiet'}`)
   mkdirSync(cwd)
+  const subnetId = randomUUID()
+  writeFileSync(join(cwd, 'pillar.yaml'), `octavia:\n  networks:\n    - id: ${subnetId}\n      name: local\n      cidr: 127.${randomInt(100, 200)}.${randomInt(0, 256)}.0/24\n      kind: loopback\n`)
+  const sets = ['octavia.api.bind.port=0', 'octavia.api.metrics.enabled=false', 'octavia.agent.bind.port=0', 'octavia.health_manager.bind_port=0',
+    `octavia.haproxy_amphora.connection_logging=${String(logging)}`]
   const child = spawn(SERVER_CPU[0] ?? process.execPath, [...SERVER_CPU.slice(1), ...(SERVER_CPU.length ? [process.execPath] : []), BIN,
-    '--set', 'octavia.agent.bind.port=0', '--set', 'octavia.agent.metrics.port=0', '--set', 'octavia.agent.name=bench-agent', 'agent'],
+    '--config', 'pillar.yaml', ...sets.flatMap((x) => ['--set', x]), 'up'],
   { cwd, env: { ...process.env, OCTAVIA_LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] })
   children.push(child)
   const port = await new Promise<number>((done, fail) => {
-    child.once('exit', (code) => fail(new Error(`octavia agent exited with ${code}`)))
+    child.once('exit', (code) => fail(new Error(`octavia up exited with ${code}`)))
     createInterface({ input: child.stderr! }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as { msg?: string; port?: number }
-        if (entry.msg === 'agent listening' && entry.port) done(entry.port)
+        if (entry.msg === 'api listening' && entry.port) done(entry.port)
       } catch {
         // not a log line
       }
     })
   })
-  const ca = await LocalCertificateAuthority.open({
-    dir: join(cwd, 'var/certs'), ca_certificate: null, ca_private_key: null, ca_private_key_passphrase: null,
-    signing_digest: 'sha256', cert_validity_time: 3600, clock: systemClock,
-  })
-  const cert = await ca.issueClientCertificate({ common_name: 'octavia-controller' })
-  const client = new AgentClient({
-    address: '127.0.0.1', port, name: 'bench-agent', tls: { key: cert.private_key, cert: cert.certificate, ca: ca.ca_certificate },
-    max_retries: 3, retry_interval: 1, conn_timeout: 10, read_timeout: 60,
-  })
+  const up = { api: `http://127.0.0.1:${port}`, subnetId, cwd, pid: child.pid! }
   cleanups.push(async () => {
-    for (const amphora of await client.listAmphorae().catch(() => [])) await client.deleteAmphora(amphora.id).catch(() => undefined)
-    client.close()
+    const { loadbalancers } = await (await fetch(`${up.api}/v2/lbaas/loadbalancers`)).json() as { loadbalancers: Array<{ id: string }> }
+    for (const lb of loadbalancers) await fetch(`${up.api}/v2/lbaas/loadbalancers/${lb.id}?cascade=true`, { method: 'DELETE' })
+    for (let i = 0; i < 100 && existsSync(join(cwd, 'var/agent/amphorae')) && readdirSync(join(cwd, 'var/agent/amphorae')).length > 0; i++) await sleep(50)
   })
-  const details = await client.details()
-  const settings: HaproxySettings = {
-    connection_logging: true,
-    user_log_format: '{{ project_id }} {{ lb_id }} %f %ci %cp %t %{+Q}r %ST %B %U %[ssl_c_verify] %{+Q}[ssl_c_s_dn] %b %s %Tt %tsc',
-    default_connection_limit: 50000, timeout_client_data: 50000, timeout_member_connect: 5000, timeout_member_data: 50000,
-    timeout_tcp_inspect: 0, haproxy_stick_size: '10k', max_connections: details.max_connections, ping_wrapper: details.ping_wrapper,
-  }
-  return { client, settings, pid: child.pid! }
+  return up
 }
 
-/** The reference's job as a load balancer: one HTTP listener, round robin over three members, HTTP health check. */
-async function createAmphora(agent: Agent, id: string, vip: { address: string; port: number }, members: { address: string; port: number }[], logging: boolean): Promise<number> {
-  const poolId = `c0000000-0000-4000-8000-00000000000${id.at(-1)}`
-  const graph: LoadBalancerGraph = {
-    loadbalancer: { id: `d0000000-0000-4000-8000-00000000000${id.at(-1)}`, project_id: 'bench', enabled: true, vip: { ip_address: vip.address }, additional_vips: [] },
-    listeners: [{
-      id: `e0000000-0000-4000-8000-00000000000${id.at(-1)}`, protocol: 'HTTP', protocol_port: vip.port, connection_limit: null, default_pool_id: poolId,
-      enabled: true, provisioning_status: 'ACTIVE', insert_headers: {}, allowed_cidrs: [], timeout_client_data: null, timeout_member_connect: null,
-      timeout_member_data: null, timeout_tcp_inspect: null, l7policies: [],
-    }],
-    pools: [{
-      id: poolId, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', enabled: true, provisioning_status: 'ACTIVE', session_persistence: null,
-      healthmonitor: {
-        id: `f0000000-0000-4000-8000-00000000000${id.at(-1)}`, type: 'HTTP', delay: 5, timeout: 5, fall_threshold: 3, rise_threshold: 3,
-        http_method: 'GET', url_path: '/', expected_codes: '200', http_version: null, domain_name: null, enabled: true, provisioning_status: 'ACTIVE',
-      },
-      members: members.map((m, i) => ({
-        id: `a0000000-0000-4000-8000-0000000000${id.at(-1)}${i}`, ip_address: m.address, protocol_port: m.port, weight: 1, backup: false,
-        monitor_address: null, monitor_port: null, enabled: true, provisioning_status: 'ACTIVE',
-      })),
-    }],
+/** The reference's job as a load balancer, in one call: one HTTP listener, round robin over three members, HTTP health check. */
+async function createLoadBalancer(up: Up, members: { address: string; port: number }[]): Promise<{ vip: { address: string; port: number }; master: number }> {
+  const port = 8080
+  const res = await fetch(`${up.api}/v2/lbaas/loadbalancers`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ loadbalancer: {
+      name: 'bench', vip_subnet_id: up.subnetId,
+      listeners: [{
+        name: 'http', protocol: 'HTTP', protocol_port: port,
+        default_pool: {
+          name: 'members', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
+          healthmonitor: { type: 'HTTP', delay: 5, timeout: 5, max_retries: 3, url_path: '/', expected_codes: '200' },
+          members: members.map((m) => ({ address: m.address, protocol_port: m.port })),
+        },
+      }],
+    } }),
+  })
+  if (res.status !== 201) throw new Error(`load balancer create: ${res.status} ${await res.text()}`)
+  const { loadbalancer } = await res.json() as { loadbalancer: { id: string; vip_address: string } }
+  for (let i = 0; ; i++) {
+    const shown = await (await fetch(`${up.api}/v2/lbaas/loadbalancers/${loadbalancer.id}`)).json() as { loadbalancer: { provisioning_status: string } }
+    if (shown.loadbalancer.provisioning_status === 'ACTIVE') break
+    if (shown.loadbalancer.provisioning_status === 'ERROR' || i > 600) throw new Error(`load balancer ${shown.loadbalancer.provisioning_status}`)
+    await sleep(50)
   }
-  await agent.client.createAmphora(id, graph.loadbalancer.id)
-  const amphora = await agent.client.configure(id, renderHaproxyConfig(graph, { ...agent.settings, connection_logging: logging }))
-  await waitForPort(vip.port)
-  return amphora.pid!
+  const vip = { address: loadbalancer.vip_address, port }
+  await waitForPort(vip.port, vip.address)
+  const [amphora] = readdirSync(join(up.cwd, 'var/agent/amphorae'))
+  const master = Number(readFileSync(join(up.cwd, 'var/agent/amphorae', amphora!, 'haproxy.pid'), 'utf8').trim())
+  return { vip, master }
 }
 
 async function freePort(): Promise<number> {
@@ -267,17 +260,17 @@ async function freePort(): Promise<number> {
   return port
 }
 
-async function waitForPort(port: number): Promise<void> {
+async function waitForPort(port: number, address = '127.0.0.1'): Promise<void> {
   for (let i = 0; i < 500; i++) {
     const open = await new Promise<boolean>((r) => {
-      const socket = connect(port, '127.0.0.1')
+      const socket = connect(port, address)
       socket.once('connect', () => (socket.destroy(), r(true)))
       socket.once('error', () => r(false))
     })
     if (open) return
     await sleep(20)
   }
-  throw new Error(`nothing listens on port ${port}`)
+  throw new Error(`nothing listens on ${address}:${port}`)
 }
 
 main()
