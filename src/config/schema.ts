@@ -528,7 +528,7 @@ export const agent = struct({
   state_dir: str({ nonEmpty: true }).default('var/agent'),
   /** Heartbeat destinations; same option as health_manager.controller_ip_port_list (ALIASES). */
   controllers: list(hostPort()).computed(defaultControllers),
-  /** The Octavia API the agent registers itself with; None = registered by configuration only. */
+  /** Reserved for self-registration (not used yet): agents are registered with `octavia host register`; `octavia up` registers its own. */
   api_url: url().nullable(),
   /** Most amphorae this agent runs; the compute driver schedules no more onto it. */
   capacity: int({ min: 1 }).default(100),
