@@ -27,7 +27,10 @@ const REPEAT = Number(option('repeat')?.[0] ?? 1)
 interface Figures { name: string; concurrency: number; rps: number; p50: number; p99: number; errors: number }
 
 async function startService(engine: 'sqlite' | 'mysql', cwd: string): Promise<{ base: string; stop(): Promise<void> }> {
-  const sets = ['--set', 'octavia.api.bind.port=0', '--set', 'octavia.api.metrics.port=0']
+  // The API measured as Octavia's was (noop provider): jobs complete in the database, no haproxy
+  // per load balancer (Octavia's noop amphora driver); no agent or heartbeat port taken.
+  const sets = ['--set', 'octavia.api.bind.port=0', '--set', 'octavia.api.metrics.port=0', '--set', 'octavia.controller_worker.amphora_driver=amphora_noop_driver',
+    '--set', 'octavia.health_manager.bind_port=0']
   let cleanup = async () => {}
   if (engine === 'mysql') {
     const options = { engine: 'mysql' as const, host: '127.0.0.1', port: 3306, user: 'root', password: '', name: `octavia_bench_${randomBytes(4).toString('hex')}` }
