@@ -84,5 +84,17 @@ for (const engine of ENGINES) {
       }), /roll back/)
       assert.deepEqual((await ports.list({ subnet_id: 'subnet-trx' })).map((p) => p.ip_address).sort(), ['10.1.0.1', '10.1.0.2'])
     })
+
+    await t.test('an address whose transaction rolled back is handed out before the subnet counts as full', async () => {
+      const subnet: AllocationSubnet = { id: 'subnet-rollback', network_id: 'net-g', cidr: '192.0.2.8/30' }
+      await assert.rejects(db.transaction(async (trx) => {
+        assert.equal((await ports.allocate({ subnet }, trx)).ip_address, '192.0.2.9')
+        throw new Error('roll back')
+      }), /roll back/)
+      // 192.0.2.9 is this allocator's latest address (left to the end of the search), yet free.
+      assert.equal((await ports.allocate({ subnet })).ip_address, '192.0.2.10')
+      assert.equal((await ports.allocate({ subnet })).ip_address, '192.0.2.9')
+      await assert.rejects(ports.allocate({ subnet }), AddressExhausted)
+    })
   })
 }

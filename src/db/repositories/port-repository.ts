@@ -55,6 +55,11 @@ export class PortRepository {
   readonly #reserved: ReadonlySet<string>
   /** Per subnet: where the next automatic allocation starts looking. */
   readonly #next = new Map<string, bigint>()
+  /**
+   * Per subnet: the addresses this process's allocations are inserting or inserted lately (the
+   * latest RECENT_ALLOCATIONS), whose transactions may not have committed yet.
+   */
+  readonly #recent = new Map<string, Set<string>>()
 
   constructor(private readonly db: Database, private readonly clock: Clock, options: PortRepositoryOptions = {}) {
     this.#reserved = new Set((options.reserved ?? []).map((text) => {
@@ -92,23 +97,43 @@ export class PortRepository {
 
     // Candidates are checked 64 at a time from just after this process's last allocation in the
     // subnet (wrapping round), so an allocation costs a query or two however full the subnet is;
-    // recently freed addresses are reused last.
+    // recently freed addresses are reused last. Allocations running side by side in this process
+    // move the start past every address they try and leave each other's recent addresses to the
+    // end, so they do not all race for the same free address (on MySQL each lost race is a failed
+    // INSERT that waits for the winner's commit); a recent address whose transaction rolled back
+    // is still tried before giving up.
     const pools = subnet.allocation_pools ?? defaultAllocationPools(subnet.cidr, subnet.gateway_ip ?? null)
-    for (const batch of batches(candidateRanges(pools, network), this.#next.get(subnet.id), ALLOCATION_BATCH)) {
-      const texts = batch.map((value) => formatIp({ family: network.family, value })).filter((text) => !reserved.has(text))
-      if (texts.length === 0) continue
+    const start = this.#next.get(subnet.id)
+    let recent = this.#recent.get(subnet.id)
+    if (!recent) this.#recent.set(subnet.id, recent = new Set())
+    const deferred: Array<{ value: bigint; text: string }> = []
+    const attempt = async (value: bigint, text: string): Promise<Port | undefined> => {
+      this.#moveStart(subnet.id, start, value)
+      const port = row(text)
+      recent.delete(text)
+      recent.add(text)
+      if (recent.size > RECENT_ALLOCATIONS) recent.delete(recent.values().next().value as string)
+      return (await this.#tryInsert(executor, port)) ? port : undefined
+    }
+    for (const batch of batches(candidateRanges(pools, network), start, ALLOCATION_BATCH)) {
+      const candidates = batch.map((value) => ({ value, text: formatIp({ family: network.family, value }) })).filter((c) => !reserved.has(c.text))
+      if (candidates.length === 0) continue
       const taken = new Set((await executor.selectFrom('ports').select('ip_address')
-        .where('subnet_id', '=', subnet.id).where('ip_address', 'in', texts).execute()).map((p) => p.ip_address))
-      for (const text of texts) {
+        .where('subnet_id', '=', subnet.id).where('ip_address', 'in', candidates.map((c) => c.text)).execute()).map((p) => p.ip_address))
+      for (const { value, text } of candidates) {
         if (taken.has(text)) continue
-        const port = row(text)
-        if (await this.#tryInsert(executor, port)) {
-          const value = parseIp(text)?.value
-          if (value !== undefined) this.#next.set(subnet.id, value + 1n)
-          return port
+        if (recent.has(text)) {
+          deferred.push({ value, text })
+          continue
         }
+        const port = await attempt(value, text)
+        if (port) return port
         // Taken by a concurrent allocation since we read `taken`: try the next one.
       }
+    }
+    for (const { value, text } of deferred) {
+      const port = await attempt(value, text)
+      if (port) return port
     }
     throw new AddressExhausted(subnet.id)
   }
@@ -145,6 +170,16 @@ export class PortRepository {
     return Number(numDeletedRows)
   }
 
+  /**
+   * The next allocation starts after `value`. Only forward while allocations overlap (one that
+   * began earlier must not send the start back over addresses inserted since), except when this
+   * allocation's search wrapped round to the beginning of the pools.
+   */
+  #moveStart(subnetId: string, start: bigint | undefined, value: bigint): void {
+    const current = this.#next.get(subnetId)
+    if (current === undefined || value >= current || (start !== undefined && value < start)) this.#next.set(subnetId, value + 1n)
+  }
+
   #assignable(text: string, subnet: AllocationSubnet, network: IpNetwork, reserved: ReadonlySet<string>): IpAddress {
     const address = parseIp(text)
     if (address === null) throw new InvalidAddress(text, subnet.id, 'not an IP address')
@@ -177,6 +212,8 @@ export class PortRepository {
 
 /** Addresses of the pools that lie in the subnet, in order; lazy, so a /64 costs nothing. */
 const ALLOCATION_BATCH = 64
+/** How many of its latest addresses per subnet an allocator leaves to the end of its search. */
+const RECENT_ALLOCATIONS = 256
 
 interface Range { start: bigint; end: bigint }
 
