@@ -78,11 +78,14 @@ async function proxyProtocolBackend(t: TestContext, address: string): Promise<nu
   const server: Server = createTcpServer((socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
-    let buffered = Buffer.alloc(0)
+    let buffered: Buffer | null = Buffer.alloc(0)
     socket.on('data', (chunk: Buffer) => {
+      if (buffered === null) return // answered; the client's own bytes that follow do not matter
       buffered = Buffer.concat([buffered, chunk])
       const header = decodeProxyHeader(buffered)
-      if (header !== null) socket.end(JSON.stringify(header))
+      if (header === null) return
+      buffered = null
+      socket.end(JSON.stringify(header))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, address, resolve))
