@@ -70,6 +70,10 @@ const ROUTES: [string, string, (params: string[]) => Handler][] = [
     if (config === null) return { status: 404, json: { message: 'Configuration Not Found', details: `No configuration for amphora ${id}` } }
     return { status: 200, text: config.text, etag: config.etag }
   }],
+  ['PUT', '/1.0/amphorae/{amp}/configure', ([id]) => async (req, o) => {
+    const amphora = await o.supervisor.apply(id!, (await req.body()).toString('utf8'))
+    return { status: 202, json: { message: 'OK', details: `Amphora ${id} configured`, amphora }, ...(amphora.config_etag ? { etag: amphora.config_etag } : {}) }
+  }],
   ['PUT', '/1.0/amphorae/{amp}/{action}', ([id, action]) => async (_req, o) => {
     const verb = action!.toLowerCase()
     if (verb !== 'start' && verb !== 'stop' && verb !== 'reload') throw new InvalidRequest('Invalid Request', `Unknown action: ${action}`)

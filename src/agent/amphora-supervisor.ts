@@ -43,6 +43,8 @@ interface AmphoraEntry {
   child: ChildProcess | null
   /** The operation in progress; operations on one amphora run one after another. */
   queue: Promise<unknown>
+  /** A haproxy just started, until its master is ready for signals and reloads (the next operation waits for it). */
+  settling: Promise<void>
   busy: boolean
   /** A restart after a crash is queued. */
   restarting: boolean
@@ -91,7 +93,7 @@ export class AmphoraSupervisor {
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = null
-    await Promise.all([...this.#entries.values()].map((e) => e.queue.catch(() => undefined)))
+    await Promise.all([...this.#entries.values()].map((e) => e.queue.catch(() => undefined).then(() => e.settling)))
     for (const entry of this.#entries.values()) entry.child?.unref()
   }
 
@@ -137,16 +139,60 @@ export class AmphoraSupervisor {
   /** Uploads a configuration: checked with `haproxy -c` (then active for the next start or reload) or refused. */
   putConfig(id: string, text: string): Promise<{ etag: string }> {
     return this.#serial(id, async (entry) => {
-      const fresh = join(entry.dir, AMPHORA_FILES.newConfig)
-      writeFileSync(fresh, text, { mode: 0o600 })
-      const check = await checkConfig(this.options.haproxy_cmd, entry.dir, AMPHORA_FILES.newConfig)
-      if (!check.valid) {
-        renameSync(fresh, join(entry.dir, AMPHORA_FILES.failedConfig))
-        throw new InvalidRequest('Invalid request', check.output)
-      }
-      renameSync(fresh, join(entry.dir, AMPHORA_FILES.config))
+      await this.#install(entry, text)
       return { etag: md5(text) }
     })
+  }
+
+  /**
+   * Upload and reload in one operation, as every change from the controller comes. A haproxy
+   * that does not run is started on the new configuration at once: haproxy checks it while
+   * starting, so `haproxy -c` (a start-up's work of its own) runs only when that start fails, to
+   * tell a refused configuration (400, the previous one back in place, nothing running) from a
+   * failure to run (500, as a reload's). A running haproxy gets the check, then the reload.
+   */
+  apply(id: string, text: string): Promise<AmphoraView> {
+    return this.#serial(id, async (entry) => {
+      if (this.#alive(entry)) {
+        await this.#install(entry, text)
+        entry.record.desired = 'running'
+        this.#writeRecord(entry)
+        await this.#haproxy(() => reloadHaproxy(entry.pid!, entry.dir))
+        return this.#view(entry)
+      }
+      const active = join(entry.dir, AMPHORA_FILES.config)
+      const previous = existsSync(active) ? readFileSync(active) : null
+      const desired = entry.record.desired
+      const fresh = join(entry.dir, AMPHORA_FILES.newConfig)
+      writeFileSync(fresh, text, { mode: 0o600 })
+      renameSync(fresh, active)
+      entry.record.desired = 'running'
+      this.#writeRecord(entry)
+      try {
+        await this.#launch(entry)
+      } catch (err) {
+        const check = await checkConfig(this.options.haproxy_cmd, entry.dir, AMPHORA_FILES.config)
+        if (check.valid) throw err
+        renameSync(active, join(entry.dir, AMPHORA_FILES.failedConfig))
+        if (previous !== null) writeFileSync(active, previous, { mode: 0o600 })
+        entry.record.desired = desired
+        this.#writeRecord(entry)
+        throw new InvalidRequest('Invalid request', check.output)
+      }
+      return this.#view(entry)
+    })
+  }
+
+  /** Checks a configuration with `haproxy -c` and makes it the active one, or refuses it (400). */
+  async #install(entry: AmphoraEntry, text: string): Promise<void> {
+    const fresh = join(entry.dir, AMPHORA_FILES.newConfig)
+    writeFileSync(fresh, text, { mode: 0o600 })
+    const check = await checkConfig(this.options.haproxy_cmd, entry.dir, AMPHORA_FILES.newConfig)
+    if (!check.valid) {
+      renameSync(fresh, join(entry.dir, AMPHORA_FILES.failedConfig))
+      throw new InvalidRequest('Invalid request', check.output)
+    }
+    renameSync(fresh, join(entry.dir, AMPHORA_FILES.config))
   }
 
   getConfig(id: string): { text: string; etag: string } | null {
@@ -278,7 +324,8 @@ export class AmphoraSupervisor {
   }
 
   async #launch(entry: AmphoraEntry): Promise<void> {
-    const { pid, child } = await this.#haproxy(() => startHaproxy(this.options.haproxy_cmd, entry.dir))
+    const { pid, child, settled } = await this.#haproxy(() => startHaproxy(this.options.haproxy_cmd, entry.dir))
+    entry.settling = settled
     entry.pid = pid
     entry.child = child
     // Our own child: notice its death at once (and reap it) rather than at the next watch.
@@ -309,6 +356,7 @@ export class AmphoraSupervisor {
     const run = entry.queue.catch(() => undefined).then(async () => {
       entry.busy = true
       try {
+        await entry.settling
         return await operation(entry)
       } finally {
         entry.busy = false
@@ -325,7 +373,7 @@ export class AmphoraSupervisor {
   }
 
   #newEntry(record: AmphoraRecord, dir: string): AmphoraEntry {
-    return { record, dir, pid: null, child: null, queue: Promise.resolve(), busy: false, restarting: false, restarts: 0, failures: 0, next_restart_at: 0 }
+    return { record, dir, pid: null, child: null, queue: Promise.resolve(), settling: Promise.resolve(), busy: false, restarting: false, restarts: 0, failures: 0, next_restart_at: 0 }
   }
 
   #writeRecord(entry: AmphoraEntry): void {

@@ -37,8 +37,16 @@ export function checkConfig(haproxyCmd: string, dir: string, configFile: string)
   })
 }
 
-/** Starts the master; resolves once a worker serves (so the listeners are bound), with the master's pid. */
-export async function startHaproxy(haproxyCmd: string, dir: string, timeoutMs = 15000): Promise<{ pid: number; child: ChildProcess }> {
+/**
+ * Starts the master; resolves once a worker serves (so the listeners are bound), with the
+ * master's pid and `settled`. HAProxy's master forks the worker, then re-executes itself (a
+ * second start-up's work) before its CLI answers: the worker is asked directly on the stats
+ * socket, so the VIP is known to serve that much sooner; `settled` resolves once the master's CLI
+ * shows the worker (or the master is gone, or `timeoutMs` passed), after which the master takes
+ * signals and reloads. It never rejects.
+ */
+export async function startHaproxy(haproxyCmd: string, dir: string, timeoutMs = 15000):
+  Promise<{ pid: number; child: ChildProcess; settled: Promise<void> }> {
   const out = openSync(join(dir, AMPHORA_FILES.output), 'a')
   let child: ChildProcess
   try {
@@ -56,14 +64,23 @@ export async function startHaproxy(haproxyCmd: string, dir: string, timeoutMs = 
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (exited) throw new HaproxyFailed('haproxy exited while starting', outputTail(dir))
-    const status = await masterStatus(dir).catch(() => null)
-    if (status !== null && status.workers.length > 0) return { pid, child }
+    // The socket is bound before the fork: the answer comes from the worker.
+    const info = await haproxyCommand(join(dir, AMPHORA_FILES.statsSocket), 'show info', 2000).catch(() => null)
+    if (info !== null && /^Pid: \d+$/m.test(info)) break
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
       throw new HaproxyFailed('haproxy did not start a worker in time', outputTail(dir))
     }
     await sleep(POLL_MS)
   }
+  const settled = (async () => {
+    while (!exited && Date.now() < deadline) {
+      const status = await masterStatus(dir).catch(() => null)
+      if (status !== null && status.workers.length > 0) return
+      await sleep(POLL_MS)
+    }
+  })()
+  return { pid, child, settled }
 }
 
 /**

@@ -128,8 +128,16 @@ export class AgentClient {
     return this.#action(id, 'reload')
   }
 
-  /** Upload then reload: how every change reaches an amphora. */
+  /**
+   * Upload and reload in one request: how every change reaches an amphora (400 when haproxy
+   * refuses the configuration, the previous one staying active). An agent without that request
+   * (older) gets the upload, then the reload.
+   */
   async configure(id: string, config: string): Promise<AgentAmphora> {
+    const answer = await this.#send('PUT', `/1.0/amphorae/${encodeURIComponent(id)}/configure`, config)
+    if (answer.status < 400) return (JSON.parse(answer.body.toString('utf8')) as { amphora: AgentAmphora }).amphora
+    const failed = failure(answer)
+    if (failed.status !== 400 || failed.details !== 'Unknown action: configure') throw failed
     await this.uploadConfig(id, config)
     return this.reload(id)
   }

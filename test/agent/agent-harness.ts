@@ -5,6 +5,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { masterStatus, type MasterStatus } from '../../src/agent/haproxy-process.ts'
 import { AgentClient } from '../../src/amphora/agent-client.ts'
 import { LocalCertificateAuthority } from '../../src/drivers/certificates/local-certificate-authority.ts'
 import { systemClock } from '../../src/common/clock.ts'
@@ -99,6 +100,21 @@ function isAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
   } catch {
     return false
+  }
+}
+
+/**
+ * The master's `show proc` once its CLI answers: the agent reports a haproxy started as soon as
+ * its worker serves, while the master is still re-executing itself (its CLI away meanwhile).
+ */
+export async function settledMasterStatus(dir: string): Promise<MasterStatus> {
+  for (let i = 0; ; i++) {
+    try {
+      return await masterStatus(dir)
+    } catch (err) {
+      if (i >= 500) throw err
+      await sleep(20)
+    }
   }
 }
 

@@ -2,8 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { masterStatus } from '../../src/agent/haproxy-process.ts'
-import { httpBackend } from '../agent/agent-harness.ts'
+import { httpBackend, settledMasterStatus } from '../agent/agent-harness.ts'
 import { startUpWithDataPlane, type DataPlaneUp } from '../helpers/data-plane-up.ts'
 import { startVipLoad } from '../helpers/vip-load.ts'
 
@@ -95,7 +94,7 @@ test('the data plane outlives `octavia up`: after kill -9 the VIP keeps serving,
     assert.equal(adopted.pid, pid)
     await again.service.waitForLog((l) => l.msg === 'local agent registered')
     assert.equal(lb.pid(), pid)
-    const reloads = (await masterStatus(lb.dir)).reloads
+    const reloads = (await settledMasterStatus(lb.dir)).reloads
 
     // A change made through the restarted API reaches the same haproxy, by a reload.
     const api = lbaas(again)
@@ -104,7 +103,7 @@ test('the data plane outlives `octavia up`: after kill -9 the VIP keeps serving,
     await until('the new member answering through the VIP', () => (load.tally.answered.has('c') ? true : undefined))
     assert.equal(lb.pid(), pid)
     assert.ok(isAlive(pid))
-    assert.ok((await masterStatus(lb.dir)).reloads > reloads, 'the new member came by a reload of the same master')
+    assert.ok((await settledMasterStatus(lb.dir)).reloads > reloads, 'the new member came by a reload of the same master')
   } finally {
     await load.stop()
   }
@@ -121,7 +120,7 @@ test(`${MEMBER_UPDATES} member updates through the API under continuous load los
   const members = ((await (await fetch(`${up.endpoint}/v2/lbaas/pools/${lb.poolId}/members`)).json()) as { members: Array<{ id: string; address: string }> }).members
   const third = members.find((m) => m.address === '127.0.0.4')!
   const pid = lb.pid()
-  const reloads = (await masterStatus(lb.dir)).reloads
+  const reloads = (await settledMasterStatus(lb.dir)).reloads
 
   const load = startVipLoad(lb.url)
   try {
@@ -137,6 +136,6 @@ test(`${MEMBER_UPDATES} member updates through the API under continuous load los
   assert.deepEqual(load.tally.failed, [])
   assert.ok(load.ok() > 0)
   assert.equal(lb.pid(), pid)
-  assert.ok((await masterStatus(lb.dir)).reloads - reloads >= MEMBER_UPDATES, 'every update reached haproxy by a reload')
+  assert.ok((await settledMasterStatus(lb.dir)).reloads - reloads >= MEMBER_UPDATES, 'every update reached haproxy by a reload')
   t.diagnostic(`${load.ok()} requests answered, ${load.tally.retried} keep-alive retries on a closed idle connection`)
 })
