@@ -1,6 +1,6 @@
 import type { OperatingStatus } from '../common/statuses.ts'
 import type { HealthLoadBalancer, OperatingStatusChange } from '../db/repositories/heartbeat-repository.ts'
-import { heartbeatPools, poolIdOfKey, type HeartbeatDocument, type HeartbeatPool } from './heartbeat-document.ts'
+import { healthVersion, poolIdOfKey, type HeartbeatDocument, type HeartbeatPool } from './heartbeat-document.ts'
 
 export interface DerivedStatuses {
   /** The operating status each object should have; the caller writes those that differ from the database. */
@@ -46,10 +46,14 @@ export function deriveOperatingStatuses(lb: HealthLoadBalancer, document: Heartb
 
   // Keys normalised to pool ids; the first occurrence of a pool wins (§3.2).
   const reportedPools = new Map<string, HeartbeatPool>()
-  for (const [key, pool] of heartbeatPools(document)) {
-    const id = poolIdOfKey(key)
-    if (!reportedPools.has(id)) reportedPools.set(id, pool)
+  const add = (pools: Record<string, HeartbeatPool> | undefined) => {
+    for (const key in pools) {
+      const id = poolIdOfKey(key)
+      if (!reportedPools.has(id)) reportedPools.set(id, pools[key]!)
+    }
   }
+  if (healthVersion(document) >= 2) add(document.pools)
+  else for (const listenerId in document.listeners) add(document.listeners[listenerId]!.pools)
   for (const pool of lb.pools) {
     const reported = reportedPools.get(pool.id)
     if (reported === undefined) {

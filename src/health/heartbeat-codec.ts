@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 import { deflateSync, inflateSync } from 'node:zlib'
 import { MalformedHeartbeat, parseHeartbeatDocument, type HeartbeatDocument } from './heartbeat-document.ts'
 
@@ -32,12 +32,20 @@ export class HeartbeatRejected extends Error {
   }
 }
 
+/** A key as decodeHeartbeat takes it: the option itself, its bytes, or heartbeatKey's (made once: a receiver's choice). */
+export type HeartbeatKey = string | Buffer | KeyObject
+
 /** The key as the amphora and the health manager both use it: the option's UTF-8 bytes, no derivation. */
 function keyBytes(key: string | Buffer): Buffer {
   return typeof key === 'string' ? Buffer.from(key, 'utf8') : key
 }
 
-function hmac(key: Buffer, payload: Buffer): Buffer {
+/** The key prepared once for every datagram a receiver checks. */
+export function heartbeatKey(key: string | Buffer): KeyObject {
+  return createSecretKey(keyBytes(key))
+}
+
+function hmac(key: Buffer | KeyObject, payload: Buffer): Buffer {
   return createHmac('sha256', key).update(payload).digest()
 }
 
@@ -66,13 +74,13 @@ function unwrap(payload: Buffer, digest: Buffer, expected: Buffer): unknown {
  * Verifies and unwraps one datagram: the trailing 64-byte hex digest first, then (legacy) a
  * trailing 32-byte binary digest; throws HeartbeatRejected when neither yields a document.
  */
-export function decodeHeartbeat(datagram: Buffer, key: string | Buffer): HeartbeatDocument {
+export function decodeHeartbeat(datagram: Buffer, key: HeartbeatKey): HeartbeatDocument {
   if (datagram.length > HEARTBEAT_MAX_DATAGRAM) throw new HeartbeatRejected('oversized', `datagram of ${datagram.length} bytes`)
-  const secret = keyBytes(key)
+  const secret = typeof key === 'string' ? keyBytes(key) : key
   let value: unknown
   if (datagram.length > HEX_DIGEST_LENGTH) {
     const payload = datagram.subarray(0, datagram.length - HEX_DIGEST_LENGTH)
-    const expected = Buffer.from(hmac(secret, payload).toString('hex'), 'latin1')
+    const expected = Buffer.from(createHmac('sha256', secret).update(payload).digest('hex'), 'latin1')
     value = unwrap(payload, datagram.subarray(datagram.length - HEX_DIGEST_LENGTH), expected)
   }
   if (value === undefined && datagram.length > BINARY_DIGEST_LENGTH) {

@@ -71,7 +71,7 @@ export function hasDeltaStats(document: HeartbeatDocument): boolean {
 export function heartbeatPools(document: HeartbeatDocument): Map<string, HeartbeatPool> {
   const pools = new Map<string, HeartbeatPool>()
   const add = (from: Record<string, HeartbeatPool> | undefined) => {
-    for (const [key, pool] of Object.entries(from ?? {})) if (!pools.has(key)) pools.set(key, pool)
+    for (const key in from) if (!pools.has(key)) pools.set(key, from[key]!)
   }
   if (healthVersion(document) >= 2) add(document.pools)
   else for (const listener of Object.values(document.listeners)) add(listener.pools)
@@ -91,13 +91,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function parsePools(value: unknown, where: string): Record<string, HeartbeatPool> {
   if (!isRecord(value)) throw new MalformedHeartbeat(`${where} is not an object`)
   const pools: Record<string, HeartbeatPool> = {}
-  for (const [key, pool] of Object.entries(value)) {
+  // for-in over JSON.parse's plain objects: their own keys, without Object.entries' arrays.
+  for (const key in value) {
+    const pool = value[key]
     if (!isRecord(pool)) throw new MalformedHeartbeat(`${where}.${key} is not an object`)
     if (typeof pool.status !== 'string') throw new MalformedHeartbeat(`${where}.${key}.status is not a string`)
     const members = pool.members ?? {}
     if (!isRecord(members)) throw new MalformedHeartbeat(`${where}.${key}.members is not an object`)
-    for (const [member, status] of Object.entries(members)) {
-      if (typeof status !== 'string') throw new MalformedHeartbeat(`${where}.${key}.members.${member} is not a string`)
+    for (const member in members) {
+      if (typeof members[member] !== 'string') throw new MalformedHeartbeat(`${where}.${key}.members.${member} is not a string`)
     }
     pools[key] = { status: pool.status, members: members as Record<string, string> }
   }
@@ -109,13 +111,12 @@ const STAT_FIELDS = ['tx', 'rx', 'conns', 'totconns', 'ereq'] as const
 /** Counters that are all non-negative integers, or undefined (the statistics skip that listener, as Octavia's model refuses them). */
 function parseStats(value: unknown): HeartbeatListenerStats | undefined {
   if (!isRecord(value)) return undefined
-  const stats = {} as HeartbeatListenerStats
   for (const field of STAT_FIELDS) {
     const n = value[field]
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return undefined
-    stats[field] = n
   }
-  return stats
+  const { tx, rx, conns, totconns, ereq } = value as unknown as HeartbeatListenerStats
+  return { tx, rx, conns, totconns, ereq }
 }
 
 /**
@@ -132,7 +133,8 @@ export function parseHeartbeatDocument(value: unknown): HeartbeatDocument {
   if (!isRecord(rawListeners)) throw new MalformedHeartbeat('listeners is not an object')
   const nested = (ver ?? 0) < 2
   const listeners: Record<string, HeartbeatListener> = {}
-  for (const [listenerId, listener] of Object.entries(rawListeners)) {
+  for (const listenerId in rawListeners) {
+    const listener = rawListeners[listenerId]
     if (!isRecord(listener)) throw new MalformedHeartbeat(`listeners.${listenerId} is not an object`)
     if (typeof listener.status !== 'string') throw new MalformedHeartbeat(`listeners.${listenerId}.status is not a string`)
     const parsed: HeartbeatListener = { status: listener.status }

@@ -3,13 +3,12 @@ import type { Logger } from '../common/logger.ts'
 import type { OperatingStatus } from '../common/statuses.ts'
 import type { Database } from '../db/database.ts'
 import {
-  HeartbeatRepository, type HealthLoadBalancer, type HealthTable, type HeartbeatAmphora, type ListenerStatisticsRecord,
-  type OperatingStatusChange,
+  HeartbeatRepository, type HealthLoadBalancer, type HealthTable, type HeartbeatAmphora, type OperatingStatusChange,
 } from '../db/repositories/heartbeat-repository.ts'
 import type { AmphoraReaper } from './amphora-reaper.ts'
 import type { HeartbeatCounters } from './heartbeat-counters.ts'
 import type { HeartbeatDocument } from './heartbeat-document.ts'
-import { ListenerStatisticsAccumulator } from './listener-statistics-accumulator.ts'
+import { StatisticsBuffer } from './listener-statistics-accumulator.ts'
 import { planBareAmphoraUpdate, planHealthUpdate, type HealthTiming, type HealthUpdatePlan } from './plan-health-update.ts'
 
 export interface HeartbeatProcessorOptions {
@@ -28,6 +27,8 @@ export interface HeartbeatProcessorOptions {
   maxPending?: number
   /** An amphora's instance is not asked to be deleted again before this many ms (default 60 s). */
   reapIntervalMs?: number
+  /** Listener statistics are written at least this often (ms, default 5000), and when drained. */
+  statisticsFlushMs?: number
 }
 
 /** The heartbeats of one amphora waiting for the next batch. */
@@ -36,7 +37,8 @@ interface Pending {
   document: HeartbeatDocument
   receivedAt: number
   count: number
-  statistics: ListenerStatisticsAccumulator
+  /** The heartbeats before the newest, oldest first, for their statistics; mostly none. */
+  earlier: HeartbeatDocument[] | undefined
 }
 
 /** Amphorae that may send heartbeats without a load balancer: spares being built or ready (operations.md §2). */
@@ -44,12 +46,51 @@ const SPARE_STATUSES = new Set(['READY', 'BOOTING', 'PENDING_CREATE'])
 
 const RETRY_AFTER_FAILURE_MS = 1000
 
+/** A kept view is read again from the database after this long whatever its stamp says (ms). */
+const VIEW_TTL_MS = 60_000
+/**
+ * An amphora's amphora_health row is not written again before this long (ms): no amphora sends
+ * more often (heartbeat_interval is at least 1 s), so only a sender faster than that is affected,
+ * and its stored last_update is then less than this behind its newest heartbeat.
+ */
+const HEALTH_WRITE_INTERVAL_MS = 1000
+
+/** A load balancer's view kept between batches: as read, then with the operating statuses this process wrote. */
+interface KeptView {
+  lb: HealthLoadBalancer
+  /** Its rows by table and id, for the status ledger. */
+  rows: Record<HealthTable, Map<string, StatusRow>>
+  listenerIds: ReadonlySet<string>
+  /** When it was read, and when its stamp was last found unchanged (ms since epoch). */
+  readAt: number
+}
+
+interface StatusRow {
+  table: HealthTable
+  id: string
+  row: { operating_status: OperatingStatus }
+}
+
+function keep(lb: HealthLoadBalancer, readAt: number): KeptView {
+  const rows: KeptView['rows'] = { load_balancer: new Map(), listener: new Map(), pool: new Map(), member: new Map() }
+  rows.load_balancer.set(lb.id, { table: 'load_balancer', id: lb.id, row: lb })
+  for (const listener of lb.listeners) rows.listener.set(listener.id, { table: 'listener', id: listener.id, row: listener })
+  for (const pool of lb.pools) {
+    rows.pool.set(pool.id, { table: 'pool', id: pool.id, row: pool })
+    for (const member of pool.members) rows.member.set(member.id, { table: 'member', id: member.id, row: member })
+  }
+  return { lb, rows, listenerIds: new Set(lb.listeners.map((l) => l.id)), readAt }
+}
+
 /**
  * Applies heartbeats to the database in batches (spec/heartbeat.md §4-5): while one batch is
- * written the next gathers, one entry per amphora. Each batch reads the views of its amphorae in
- * a few queries, derives statuses in arrival order (two amphorae of one LB: the later wins, as
- * upstream), then writes in one transaction only the statuses that changed, the health rows to
- * refresh and the statistics. The result is what writing each heartbeat in turn would leave.
+ * written the next gathers, one entry per amphora. The views of the batch's load balancers come
+ * from memory when their stamp (provisioning status, updated_at: one small query per batch)
+ * shows no change since they were read, else from the database; statuses are derived in arrival
+ * order (two amphorae of one LB: the later wins, as upstream) against the statuses last read or
+ * written, and only those that changed are written, in one transaction with the health rows to
+ * refresh. Listener statistics are summed in memory and written every statisticsFlushMs. The
+ * database ends as if each heartbeat had been processed on its own.
  */
 export class HeartbeatProcessor {
   readonly #options: Required<HeartbeatProcessorOptions>
@@ -64,9 +105,21 @@ export class HeartbeatProcessor {
   readonly #reaps = new Map<string, { at: number; running: boolean; failed: boolean }>()
   readonly #reaping = new Set<Promise<void>>()
   readonly #idle: Array<() => void> = []
+  /** Views kept between batches, by load balancer id. */
+  readonly #views = new Map<string, KeptView>()
+  /** Amphorae with a live load balancer, as read, by id. */
+  readonly #amphorae = new Map<string, HeartbeatAmphora>()
+  /** When this process last wrote each amphora's health row (ms since epoch). */
+  readonly #healthWritten = new Map<string, number>()
+  readonly #statistics = new StatisticsBuffer()
+  #statisticsWritten = 0
+  #forgotten = 0
+  #statisticsTimer: NodeJS.Timeout | undefined
+  /** Set by drained(): write the statistics without waiting for their interval. */
+  #flushStatistics = false
 
   constructor(options: HeartbeatProcessorOptions) {
-    this.#options = { batchSize: 2000, batchDelayMs: 20, maxPending: 200_000, reapIntervalMs: 60_000, ...options }
+    this.#options = { batchSize: 2000, batchDelayMs: 20, maxPending: 200_000, reapIntervalMs: 60_000, statisticsFlushMs: 5000, ...options }
     this.#repository = new HeartbeatRepository(options.db, options.clock)
     this.#log = options.log
   }
@@ -74,25 +127,33 @@ export class HeartbeatProcessor {
   /** Queues an authentic heartbeat that arrived at `receivedAt` (ms since epoch). */
   add(document: HeartbeatDocument, receivedAt: number): void {
     if (this.#stopped) return
-    let pending = this.#pending.get(document.id)
+    const pending = this.#pending.get(document.id)
     if (!pending) {
       if (this.#pending.size >= this.#options.maxPending) {
         this.#options.counters.countDropped('overload')
         return
       }
-      pending = { document, receivedAt, count: 0, statistics: new ListenerStatisticsAccumulator() }
-      this.#pending.set(document.id, pending)
+      this.#pending.set(document.id, { document, receivedAt, count: 1, earlier: undefined })
+      this.#schedule()
+      return
     }
+    pending.earlier ??= []
+    pending.earlier.push(pending.document)
     pending.document = document
     pending.receivedAt = receivedAt
     pending.count++
-    pending.statistics.add(document)
     this.#schedule()
   }
 
-  /** Resolves once everything queued so far is written (or dropped), and the instance deletes it asked for have ended. */
+  /** Resolves once everything queued so far is written (or dropped), statistics included, and the instance deletes it asked for have ended. */
   async drained(): Promise<void> {
-    if (this.#pending.size > 0 || this.#running || this.#scheduled) await new Promise<void>((resolve) => this.#idle.push(resolve))
+    this.#flushStatistics = true
+    for (;;) {
+      if (this.#pending.size > 0 || this.#running || this.#scheduled) await new Promise<void>((resolve) => this.#idle.push(resolve))
+      if (this.#statistics.size === 0 || this.#stopped) break
+      if (!this.#running && !this.#scheduled) this.#start()
+    }
+    this.#flushStatistics = false
     await Promise.all([...this.#reaping])
   }
 
@@ -100,6 +161,7 @@ export class HeartbeatProcessor {
   async stop(): Promise<void> {
     await this.drained()
     this.#stopped = true
+    clearTimeout(this.#statisticsTimer)
   }
 
   #schedule(): void {
@@ -116,20 +178,37 @@ export class HeartbeatProcessor {
 
   #start(): void {
     clearTimeout(this.#timer)
+    clearTimeout(this.#statisticsTimer)
+    this.#statisticsTimer = undefined
     this.#scheduled = false
     this.#running = this.#loop().finally(() => {
       this.#running = undefined
-      if (this.#pending.size > 0) this.#schedule()
-      else for (const resolve of this.#idle.splice(0)) resolve()
+      if (this.#pending.size > 0) {
+        this.#schedule()
+        return
+      }
+      // Statistics still buffered are written when due even if no heartbeat comes.
+      if (this.#statistics.size > 0 && !this.#stopped) {
+        const wait = Math.max(0, this.#statisticsWritten + this.#options.statisticsFlushMs - this.#options.clock.now().getTime())
+        this.#statisticsTimer = setTimeout(() => { if (!this.#running && !this.#scheduled) this.#start() }, wait)
+      }
+      for (const resolve of this.#idle.splice(0)) resolve()
     })
   }
 
+  #statisticsDue(now: number): boolean {
+    return this.#statistics.size > 0 && (this.#flushStatistics || now - this.#statisticsWritten >= this.#options.statisticsFlushMs)
+  }
+
   async #loop(): Promise<void> {
-    while (this.#pending.size > 0) {
+    while (this.#pending.size > 0 || this.#statisticsDue(this.#options.clock.now().getTime())) {
       const batch = this.#take()
       try {
         await this.#apply(batch)
       } catch (err) {
+        // What this process remembers of the database may not be what it holds now.
+        this.#views.clear()
+        this.#amphorae.clear()
         this.#options.counters.countDropped('failed', batch.reduce((n, [, p]) => n + p.count, 0))
         this.#log.error({ err, amphorae: batch.length }, 'heartbeat batch not written')
         await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_FAILURE_MS))
@@ -147,48 +226,113 @@ export class HeartbeatProcessor {
     return batch.sort(([, a], [, b]) => a.receivedAt - b.receivedAt)
   }
 
+  /**
+   * The batch's amphorae (those unknown left out), their load balancers' views kept up to date:
+   * a kept view whose stamp moved, or older than VIEW_TTL_MS, is read again with its amphorae.
+   */
+  async #resolve(amphoraIds: readonly string[], now: number): Promise<Map<string, HeartbeatAmphora>> {
+    const amphorae = new Map<string, HeartbeatAmphora>()
+    const toRead: string[] = []
+    const toCheck = new Set<string>()
+    for (const id of amphoraIds) {
+      const amphora = this.#amphorae.get(id)
+      const view = amphora?.load_balancer_id ? this.#views.get(amphora.load_balancer_id) : undefined
+      if (!amphora || !view || now - view.readAt >= VIEW_TTL_MS) toRead.push(id)
+      else {
+        amphorae.set(id, amphora)
+        toCheck.add(view.lb.id)
+      }
+    }
+    if (toCheck.size > 0) {
+      const stamps = await this.#repository.loadBalancerStamps([...toCheck])
+      for (const lbId of toCheck) {
+        const { lb } = this.#views.get(lbId)!
+        const stamp = stamps.get(lbId)
+        if (stamp && stamp.provisioning_status === lb.provisioning_status && stamp.updated_at?.getTime() === lb.updated_at?.getTime()) continue
+        this.#views.delete(lbId)
+      }
+      for (const [id, amphora] of amphorae) {
+        if (this.#views.has(amphora.load_balancer_id!)) continue
+        amphorae.delete(id)
+        toRead.push(id)
+      }
+    }
+    if (toRead.length === 0) return amphorae
+    const read = await this.#repository.views(toRead)
+    for (const [lbId, lb] of read.loadBalancers) this.#views.set(lbId, keep(lb, now))
+    for (const id of toRead) {
+      const amphora = read.amphorae.get(id)
+      if (!amphora) {
+        this.#amphorae.delete(id)
+        continue
+      }
+      amphorae.set(id, amphora)
+      if (amphora.status !== 'DELETED' && amphora.load_balancer_id !== null && read.loadBalancers.has(amphora.load_balancer_id)) this.#amphorae.set(id, amphora)
+      else this.#amphorae.delete(id)
+    }
+    return amphorae
+  }
+
   async #apply(batch: Array<[string, Pending]>): Promise<void> {
     const { counters, clock } = this.#options
-    const views = await this.#repository.views(batch.map(([id]) => id))
     const now = clock.now()
+    const nowMs = now.getTime()
+    const amphorae = batch.length > 0 ? await this.#resolve(batch.map(([id]) => id), nowMs) : new Map<string, HeartbeatAmphora>()
     const statuses = new StatusLedger()
     const refresh: string[] = []
-    const statistics: ListenerStatisticsRecord[] = []
     let applied = 0
 
     for (const [amphoraId, pending] of batch) {
-      const amphora = views.amphorae.get(amphoraId)
+      const amphora = amphorae.get(amphoraId)
       if (!amphora) {
         counters.countDropped('unknown', pending.count)
         this.#log.warn({ amphora_id: amphoraId }, 'heartbeat from an unknown amphora; the operator must delete it manually')
         continue
       }
-      const timing: HealthTiming = { receivedAt: pending.receivedAt, now: now.getTime(), heartbeatIntervalMs: this.#options.heartbeatInterval * 1000 }
-      const lb = amphora.status !== 'DELETED' && amphora.load_balancer_id !== null ? views.loadBalancers.get(amphora.load_balancer_id) : undefined
+      const timing: HealthTiming = { receivedAt: pending.receivedAt, now: nowMs, heartbeatIntervalMs: this.#options.heartbeatInterval * 1000 }
+      const view = amphora.status !== 'DELETED' && amphora.load_balancer_id !== null ? this.#views.get(amphora.load_balancer_id) : undefined
       applied += pending.count
-      if (!lb) {
+      if (!view) {
         if (amphora.load_balancer_id === null && SPARE_STATUSES.has(amphora.status)) this.#noteBare(amphora, pending, timing, refresh)
         else this.#reap(amphora, pending, timing, refresh)
         continue
       }
-      const listenerIds = new Set(lb.listeners.map((l) => l.id))
-      statistics.push(...pending.statistics.records(amphoraId, listenerIds))
-      const plan = planHealthUpdate(lb, pending.document, timing)
+      if (pending.earlier) for (const document of pending.earlier) this.#statistics.add(document, view.listenerIds)
+      this.#statistics.add(pending.document, view.listenerIds)
+      const plan = planHealthUpdate(view.lb, pending.document, timing)
       this.#notePlan(amphora, plan)
       if (plan.refresh) refresh.push(amphoraId)
-      if (plan.derived) statuses.apply(lb, plan.derived.statuses)
+      if (plan.derived) statuses.apply(view, plan.derived.statuses)
     }
 
     const changes = statuses.changes()
-    await this.#options.db.transaction(async (trx) => {
-      await this.#repository.writeOperatingStatuses(changes, trx)
-      await this.#repository.refreshHealth(refresh, now, trx)
-      await this.#repository.addListenerStatistics(statistics, trx)
-    })
-    counters.countApplied(applied)
+    // Health rows written less than HEALTH_WRITE_INTERVAL_MS ago are left as they are.
+    const healthRows = refresh.filter((id) => !(nowMs - (this.#healthWritten.get(id) ?? -Infinity) < HEALTH_WRITE_INTERVAL_MS))
+    const statistics = this.#statisticsDue(nowMs) ? this.#statistics.take() : []
+    if (statistics.length > 0) this.#statisticsWritten = nowMs
+    // If this fails the statistics taken are lost with the batch, as its heartbeats are.
+    if (changes.length > 0 || healthRows.length > 0 || statistics.length > 0) {
+      await this.#options.db.transaction(async (trx) => {
+        await this.#repository.writeOperatingStatuses(changes, trx)
+        await this.#repository.refreshHealth(healthRows, now, trx)
+        await this.#repository.addListenerStatistics(statistics, trx)
+      })
+    }
+    for (const id of healthRows) this.#healthWritten.set(id, nowMs)
+    // A load balancer's own status written moved its updated_at: its view is read again next time.
+    for (const change of changes) if (change.table === 'load_balancer') this.#views.delete(change.id)
+    if (batch.length > 0) counters.countApplied(applied)
     if (changes.length > 0) this.#log.info({ changes: changes.length }, 'operating statuses updated from heartbeats')
+    if (nowMs - this.#forgotten >= VIEW_TTL_MS) this.#forget(nowMs)
   }
 
+  /** Drops what is kept about amphorae and load balancers not heard from lately. */
+  #forget(now: number): void {
+    this.#forgotten = now
+    for (const [id, at] of this.#healthWritten) if (now - at >= HEALTH_WRITE_INTERVAL_MS) this.#healthWritten.delete(id)
+    for (const [id, view] of this.#views) if (now - view.readAt >= VIEW_TTL_MS) this.#views.delete(id)
+    for (const [id, amphora] of this.#amphorae) if (!this.#views.has(amphora.load_balancer_id!)) this.#amphorae.delete(id)
+  }
   #notePlan(amphora: HeartbeatAmphora, plan: HealthUpdatePlan): void {
     if (plan.late) {
       this.#options.counters.late++
@@ -238,42 +382,29 @@ export class HeartbeatProcessor {
 }
 
 /**
- * The statuses a batch decides, applied in turn to the views (so a later heartbeat of the same
- * LB sees what an earlier one decided), and in the end the rows that differ from the database.
+ * The statuses a batch decides, applied in turn to the kept views (so a later heartbeat of the
+ * same LB sees what an earlier one decided), and in the end the rows that differ from what the
+ * views held before the batch.
  */
 class StatusLedger {
-  readonly #stored = new Map<string, { table: HealthTable; id: string; stored: OperatingStatus; row: { operating_status: OperatingStatus } }>()
-  readonly #rows = new Map<HealthLoadBalancer, Map<string, { operating_status: OperatingStatus }>>()
+  readonly #before = new Map<StatusRow, OperatingStatus>()
 
-  apply(lb: HealthLoadBalancer, statuses: readonly OperatingStatusChange[]): void {
-    const rows = this.#rowsOf(lb)
+  apply(view: KeptView, statuses: readonly OperatingStatusChange[]): void {
     for (const { table, id, status } of statuses) {
-      const key = `${table}:${id}`
-      const row = rows.get(key)
-      if (!row) continue
-      if (!this.#stored.has(key)) this.#stored.set(key, { table, id, stored: row.operating_status, row })
-      row.operating_status = status
+      const entry = view.rows[table].get(id)
+      if (!entry) continue
+      if (!this.#before.has(entry)) this.#before.set(entry, entry.row.operating_status)
+      entry.row.operating_status = status
     }
   }
 
   /** Only what changed; upstream compares case-insensitively. */
   changes(): OperatingStatusChange[] {
-    return [...this.#stored.values()]
-      .filter((e) => e.row.operating_status.toLowerCase() !== e.stored.toLowerCase())
-      .map((e) => ({ table: e.table, id: e.id, status: e.row.operating_status }))
-  }
-
-  #rowsOf(lb: HealthLoadBalancer): Map<string, { operating_status: OperatingStatus }> {
-    let rows = this.#rows.get(lb)
-    if (!rows) {
-      rows = new Map<string, { operating_status: OperatingStatus }>([[`load_balancer:${lb.id}`, lb]])
-      for (const listener of lb.listeners) rows.set(`listener:${listener.id}`, listener)
-      for (const pool of lb.pools) {
-        rows.set(`pool:${pool.id}`, pool)
-        for (const member of pool.members) rows.set(`member:${member.id}`, member)
-      }
-      this.#rows.set(lb, rows)
+    const changes: OperatingStatusChange[] = []
+    for (const [entry, before] of this.#before) {
+      const status = entry.row.operating_status
+      if (status !== before && status.toLowerCase() !== before.toLowerCase()) changes.push({ table: entry.table, id: entry.id, status })
     }
-    return rows
+    return changes
   }
 }

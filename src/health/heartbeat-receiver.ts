@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { isIP } from 'node:net'
 import type { Clock } from '../common/clock.ts'
 import type { Logger } from '../common/logger.ts'
-import { HeartbeatRejected, decodeHeartbeat } from './heartbeat-codec.ts'
+import { HeartbeatRejected, decodeHeartbeat, heartbeatKey } from './heartbeat-codec.ts'
 import type { HeartbeatCounters, HeartbeatDrop } from './heartbeat-counters.ts'
 import type { HeartbeatDocument } from './heartbeat-document.ts'
 import { SequenceGuard } from './sequence-guard.ts'
@@ -41,6 +41,7 @@ const DROP_LOG_INTERVAL_MS = 10_000
 export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions): Promise<HeartbeatReceiver> {
   const { clock, log, counters } = options
   const guard = new SequenceGuard()
+  const key = heartbeatKey(options.key)
   const socket: Socket = createSocket({
     type: isIP(options.address) === 6 ? 'udp6' : 'udp4',
     ...(options.receiveBufferSize ? { recvBufferSize: options.receiveBufferSize } : {}),
@@ -63,7 +64,7 @@ export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions):
     counters.countReceived()
     let document: HeartbeatDocument
     try {
-      document = decodeHeartbeat(datagram, options.key)
+      document = decodeHeartbeat(datagram, key)
     } catch (err) {
       if (!(err instanceof HeartbeatRejected)) throw err
       drop(err.reason, receivedAt, remote.address)

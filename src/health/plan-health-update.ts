@@ -34,19 +34,27 @@ export function isLate(timing: HealthTiming): boolean {
  * (no default pool, or no enabled member in it).
  */
 export function expectedListenerCount(lb: HealthLoadBalancer, document: HeartbeatDocument): number {
-  const enabled = lb.listeners.filter((l) => l.enabled)
-  if (document.ver !== undefined) return enabled.length
-  const silent = enabled.filter((l) => {
-    if (l.protocol !== 'UDP') return false
-    const pool = lb.pools.find((p) => p.id === l.default_pool_id)
-    return !pool || !pool.members.some((m) => m.enabled)
-  })
-  return enabled.length - silent.length
+  let expected = 0
+  for (const l of lb.listeners) {
+    if (!l.enabled) continue
+    if (document.ver === undefined && l.protocol === 'UDP') {
+      const pool = lb.pools.find((p) => p.id === l.default_pool_id)
+      if (!pool || !pool.members.some((m) => m.enabled)) continue
+    }
+    expected++
+  }
+  return expected
+}
+
+function countKeys(record: object): number {
+  let n = 0
+  for (const _ in record) n++
+  return n
 }
 
 /** spec/heartbeat.md §5.3-5.4 for an amphora whose load balancer is live. */
 export function planHealthUpdate(lb: HealthLoadBalancer, document: HeartbeatDocument, timing: HealthTiming): HealthUpdatePlan {
-  const reported = Object.keys(document.listeners).length
+  const reported = countKeys(document.listeners)
   const skipCount = isPending(lb.provisioning_status) || !lb.enabled
   const expected = expectedListenerCount(lb, document)
   if (skipCount || reported === expected) {
@@ -59,7 +67,7 @@ export function planHealthUpdate(lb: HealthLoadBalancer, document: HeartbeatDocu
 
 /** For amphorae without a live load balancer (spare, or reaping failed): they should report nothing (§5.2). */
 export function planBareAmphoraUpdate(document: HeartbeatDocument, timing: HealthTiming): HealthUpdatePlan {
-  const reported = Object.keys(document.listeners).length
+  const reported = countKeys(document.listeners)
   if (reported !== 0) return { refresh: false, late: false, mismatch: { expected: 0, reported } }
   if (isLate(timing)) return { refresh: false, late: true }
   return { refresh: true, late: false }

@@ -43,8 +43,17 @@ export interface HealthLoadBalancer {
   enabled: boolean
   provisioning_status: ProvisioningStatus
   operating_status: OperatingStatus
+  /** Moves with every provisioning change (each API change under the LB): tells a kept view is still current. */
+  updated_at: Date | null
   listeners: HealthListener[]
   pools: HealthPool[]
+}
+
+/** What tells whether a load balancer's view read earlier still holds (HeartbeatRepository.loadBalancerStamps). */
+export interface LoadBalancerStamp {
+  id: string
+  provisioning_status: ProvisioningStatus
+  updated_at: Date | null
 }
 
 export interface HeartbeatViews {
@@ -110,7 +119,7 @@ export class HeartbeatRepository {
     const lbIds = [...new Set([...amphorae.values()].flatMap((a) => (a.status !== 'DELETED' && a.load_balancer_id !== null ? [a.load_balancer_id] : [])))]
     const loadBalancers = new Map<string, HealthLoadBalancer>()
     for (const ids of chunks(lbIds)) {
-      const lbs = await executor.selectFrom('load_balancer').select(['id', 'enabled', 'provisioning_status', 'operating_status'])
+      const lbs = await executor.selectFrom('load_balancer').select(['id', 'enabled', 'provisioning_status', 'operating_status', 'updated_at'])
         .where('id', 'in', ids).where('provisioning_status', '!=', 'DELETED').execute()
       if (lbs.length === 0) continue
       const live = lbs.map((lb) => lb.id)
@@ -139,6 +148,21 @@ export class HeartbeatRepository {
       }
     }
     return { amphorae, loadBalancers }
+  }
+
+  /**
+   * The provisioning status and updated_at of these live (not DELETED) load balancers, one
+   * query per chunk: every API change under a load balancer moves it to PENDING_UPDATE and
+   * back, so an unchanged stamp means its listeners, pools and members are as they were.
+   */
+  async loadBalancerStamps(lbIds: readonly string[], executor: Executor = this.db.kysely): Promise<Map<string, LoadBalancerStamp>> {
+    const stamps = new Map<string, LoadBalancerStamp>()
+    for (const ids of chunks(lbIds)) {
+      const rows = await executor.selectFrom('load_balancer').select(['id', 'provisioning_status', 'updated_at'])
+        .where('id', 'in', ids).where('provisioning_status', '!=', 'DELETED').execute()
+      for (const row of rows) stamps.set(row.id, row)
+    }
+    return stamps
   }
 
   /**
