@@ -14,6 +14,9 @@ export const HEARTBEAT_MAX_DATAGRAM = 65536
 
 // An authentic sender could still deflate a bomb; no real heartbeat inflates to this.
 const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
+// Output chunks under half of Buffer.poolSize come from the shared pool: zlib's default 16 KiB
+// chunk is a fresh allocation per datagram, most of it unused (a heartbeat inflates to a few KiB).
+const INFLATE_OPTIONS = { maxOutputLength: MAX_DOCUMENT_BYTES, chunkSize: 2048 }
 
 export type HeartbeatDigest = 'hex' | 'binary'
 
@@ -63,7 +66,7 @@ export function encodeHeartbeat(document: HeartbeatDocument, key: string | Buffe
 function unwrap(payload: Buffer, digest: Buffer, expected: Buffer): unknown {
   if (digest.length !== expected.length || !timingSafeEqual(digest, expected)) return undefined
   try {
-    return JSON.parse(inflateSync(payload, { maxOutputLength: MAX_DOCUMENT_BYTES }).toString('utf8')) as unknown
+    return JSON.parse(inflateSync(payload, INFLATE_OPTIONS).toString('utf8')) as unknown
   } catch {
     // Authentic but not zlib JSON: the caller tries the other digest form, then rejects the packet.
     return undefined

@@ -21,7 +21,7 @@ export interface HeartbeatProcessorOptions {
   heartbeatInterval: number
   /** Amphorae per batch (default 2000). */
   batchSize?: number
-  /** How long the first heartbeat of a batch waits for others (ms, default 20); a full batch goes at once. */
+  /** How long the first heartbeat of a batch waits for others (ms, default 100); a full batch goes at once. */
   batchDelayMs?: number
   /** Amphorae waiting at most; heartbeats from further amphorae are dropped (default 200 000). */
   maxPending?: number
@@ -48,6 +48,8 @@ const RETRY_AFTER_FAILURE_MS = 1000
 
 /** A kept view is read again from the database after this long whatever its stamp says (ms). */
 const VIEW_TTL_MS = 60_000
+/** How far back before the last look changed load balancers are looked for (ms). */
+const CHANGE_MARGIN_MS = 60_000
 /**
  * An amphora's amphora_health row is not written again before this long (ms): no amphora sends
  * more often (heartbeat_interval is at least 1 s), so only a sender faster than that is affected,
@@ -61,7 +63,7 @@ interface KeptView {
   /** Its rows by table and id, for the status ledger. */
   rows: Record<HealthTable, Map<string, StatusRow>>
   listenerIds: ReadonlySet<string>
-  /** When it was read, and when its stamp was last found unchanged (ms since epoch). */
+  /** When it was read (ms since epoch). */
   readAt: number
 }
 
@@ -113,13 +115,15 @@ export class HeartbeatProcessor {
   readonly #healthWritten = new Map<string, number>()
   readonly #statistics = new StatisticsBuffer()
   #statisticsWritten = 0
+  /** When changed load balancers were last looked for (ms since epoch). */
+  #lookedAt = Infinity
   #forgotten = 0
   #statisticsTimer: NodeJS.Timeout | undefined
   /** Set by drained(): write the statistics without waiting for their interval. */
   #flushStatistics = false
 
   constructor(options: HeartbeatProcessorOptions) {
-    this.#options = { batchSize: 2000, batchDelayMs: 20, maxPending: 200_000, reapIntervalMs: 60_000, statisticsFlushMs: 5000, ...options }
+    this.#options = { batchSize: 2000, batchDelayMs: 100, maxPending: 200_000, reapIntervalMs: 60_000, statisticsFlushMs: 5000, ...options }
     this.#repository = new HeartbeatRepository(options.db, options.clock)
     this.#log = options.log
   }
@@ -149,6 +153,8 @@ export class HeartbeatProcessor {
   async drained(): Promise<void> {
     this.#flushStatistics = true
     for (;;) {
+      // A batch waiting for others goes now.
+      if (this.#scheduled) this.#start()
       if (this.#pending.size > 0 || this.#running || this.#scheduled) await new Promise<void>((resolve) => this.#idle.push(resolve))
       if (this.#statistics.size === 0 || this.#stopped) break
       if (!this.#running && !this.#scheduled) this.#start()
@@ -171,8 +177,8 @@ export class HeartbeatProcessor {
       return
     }
     this.#scheduled = true
-    // A batch costs about as much for 30 heartbeats as for 2000 (a few statements each way):
-    // the first waits a little for others (the socket hands over 32 datagrams per event-loop turn).
+    // Each batch costs a few statements whatever its size: the first heartbeat waits a little for
+    // others (the socket hands over 32 datagrams per event-loop turn). Nothing is late for 1 s.
     this.#timer = setTimeout(() => this.#start(), this.#options.batchDelayMs)
   }
 
@@ -227,35 +233,19 @@ export class HeartbeatProcessor {
   }
 
   /**
-   * The batch's amphorae (those unknown left out), their load balancers' views kept up to date:
-   * a kept view whose stamp moved, or older than VIEW_TTL_MS, is read again with its amphorae.
+   * The batch's amphorae (those unknown left out), their load balancers' views up to date: a kept
+   * view whose load balancer changed since it was read, or older than VIEW_TTL_MS, is read again
+   * with its amphorae; the others cost no query.
    */
   async #resolve(amphoraIds: readonly string[], now: number): Promise<Map<string, HeartbeatAmphora>> {
+    if (this.#views.size > 0) await this.#dropChangedViews(now)
     const amphorae = new Map<string, HeartbeatAmphora>()
     const toRead: string[] = []
-    const toCheck = new Set<string>()
     for (const id of amphoraIds) {
       const amphora = this.#amphorae.get(id)
       const view = amphora?.load_balancer_id ? this.#views.get(amphora.load_balancer_id) : undefined
-      if (!amphora || !view || now - view.readAt >= VIEW_TTL_MS) toRead.push(id)
-      else {
-        amphorae.set(id, amphora)
-        toCheck.add(view.lb.id)
-      }
-    }
-    if (toCheck.size > 0) {
-      const stamps = await this.#repository.loadBalancerStamps([...toCheck])
-      for (const lbId of toCheck) {
-        const { lb } = this.#views.get(lbId)!
-        const stamp = stamps.get(lbId)
-        if (stamp && stamp.provisioning_status === lb.provisioning_status && stamp.updated_at?.getTime() === lb.updated_at?.getTime()) continue
-        this.#views.delete(lbId)
-      }
-      for (const [id, amphora] of amphorae) {
-        if (this.#views.has(amphora.load_balancer_id!)) continue
-        amphorae.delete(id)
-        toRead.push(id)
-      }
+      if (amphora && view && now - view.readAt < VIEW_TTL_MS) amphorae.set(id, amphora)
+      else toRead.push(id)
     }
     if (toRead.length === 0) return amphorae
     const read = await this.#repository.views(toRead)
@@ -271,6 +261,20 @@ export class HeartbeatProcessor {
       else this.#amphorae.delete(id)
     }
     return amphorae
+  }
+
+  /**
+   * Drops the kept views of load balancers changed since the last look, in one query: those whose
+   * updated_at is after it, less CHANGE_MARGIN_MS (writers' clocks and transactions still open
+   * when it was taken), and differs from the kept one.
+   */
+  async #dropChangedViews(now: number): Promise<void> {
+    const since = new Date(Math.min(this.#lookedAt, now) - CHANGE_MARGIN_MS)
+    this.#lookedAt = now
+    for (const stamp of await this.#repository.loadBalancersChangedSince(since)) {
+      const lb = this.#views.get(stamp.id)?.lb
+      if (lb && (stamp.provisioning_status !== lb.provisioning_status || stamp.updated_at?.getTime() !== lb.updated_at?.getTime())) this.#views.delete(stamp.id)
+    }
   }
 
   async #apply(batch: Array<[string, Pending]>): Promise<void> {

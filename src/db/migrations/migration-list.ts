@@ -5,6 +5,7 @@ import { listOrderIndexes } from './0003_list_order_indexes.ts'
 import { l7ListOrderIndexes } from './0004_l7_list_order_indexes.ts'
 import { jobFailedStep } from './0005_job_failed_step.ts'
 import { sparesPool } from './0006_spares_pool.ts'
+import { loadBalancerUpdatedAtIndex } from './0007_load_balancer_updated_at_index.ts'
 
 /**
  * Every migration, in order. Names sort in application order and are recorded in the
@@ -17,4 +18,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Engine
   ['0004_l7_list_order_indexes', l7ListOrderIndexes],
   ['0005_job_failed_step', jobFailedStep],
   ['0006_spares_pool', sparesPool],
+  ['0007_load_balancer_updated_at_index', loadBalancerUpdatedAtIndex],
 ]

@@ -49,7 +49,7 @@ export interface HealthLoadBalancer {
   pools: HealthPool[]
 }
 
-/** What tells whether a load balancer's view read earlier still holds (HeartbeatRepository.loadBalancerStamps). */
+/** What tells whether a load balancer's view read earlier still holds (HeartbeatRepository.loadBalancersChangedSince). */
 export interface LoadBalancerStamp {
   id: string
   provisioning_status: ProvisioningStatus
@@ -108,61 +108,66 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
 export class HeartbeatRepository {
   constructor(private readonly db: Database, private readonly clock: Clock) {}
 
-  /** The amphorae with these ids and their live load balancers, in six queries per chunk of ids. */
+  /**
+   * The amphorae with these ids and their live load balancers, in three queries per chunk of
+   * ids: amphorae with their load balancer, then listeners beside pools with their members.
+   */
   async views(amphoraIds: readonly string[], executor: Executor = this.db.kysely): Promise<HeartbeatViews> {
     const amphorae = new Map<string, HeartbeatAmphora>()
-    for (const ids of chunks([...new Set(amphoraIds)])) {
-      const rows = await executor.selectFrom('amphora').select(['id', 'load_balancer_id', 'status', 'compute_id'])
-        .where('id', 'in', ids).execute()
-      for (const row of rows) amphorae.set(row.id, row)
-    }
-    const lbIds = [...new Set([...amphorae.values()].flatMap((a) => (a.status !== 'DELETED' && a.load_balancer_id !== null ? [a.load_balancer_id] : [])))]
     const loadBalancers = new Map<string, HealthLoadBalancer>()
-    for (const ids of chunks(lbIds)) {
-      const lbs = await executor.selectFrom('load_balancer').select(['id', 'enabled', 'provisioning_status', 'operating_status', 'updated_at'])
-        .where('id', 'in', ids).where('provisioning_status', '!=', 'DELETED').execute()
-      if (lbs.length === 0) continue
-      const live = lbs.map((lb) => lb.id)
-      // In parallel: on MySQL/PostgreSQL three pooled connections, on SQLite one after the other anyway.
-      const [listeners, pools, members] = await Promise.all([
-        executor.selectFrom('listener').select(['id', 'load_balancer_id', 'enabled', 'protocol', 'default_pool_id', 'operating_status'])
-          .where('load_balancer_id', 'in', live).orderBy('id').execute(),
-        executor.selectFrom('pool').select(['id', 'load_balancer_id', 'operating_status'])
-          .where('load_balancer_id', 'in', live).orderBy('id').execute(),
-        executor.selectFrom('member').innerJoin('pool', 'pool.id', 'member.pool_id')
-          .select(['member.id', 'member.pool_id', 'member.enabled', 'member.operating_status'])
-          .where('pool.load_balancer_id', 'in', live).orderBy('member.id').execute(),
-      ])
-      const listenersOf = groupBy(listeners, (l) => l.load_balancer_id)
-      const poolsOf = groupBy(pools, (p) => p.load_balancer_id)
-      const membersOf = groupBy(members, (m) => m.pool_id)
-      for (const lb of lbs) {
-        loadBalancers.set(lb.id, {
-          ...lb,
-          listeners: (listenersOf.get(lb.id) ?? []).map(({ load_balancer_id: _, ...listener }) => listener),
-          pools: (poolsOf.get(lb.id) ?? []).map((pool) => ({
-            id: pool.id, operating_status: pool.operating_status,
-            members: (membersOf.get(pool.id) ?? []).map(({ pool_id: _, ...member }) => member),
-          })),
-        })
+    for (const ids of chunks([...new Set(amphoraIds)])) {
+      const rows = await executor.selectFrom('amphora')
+        .leftJoin('load_balancer', (join) => join.onRef('load_balancer.id', '=', 'amphora.load_balancer_id')
+          .on('amphora.status', '!=', 'DELETED').on('load_balancer.provisioning_status', '!=', 'DELETED'))
+        .select([
+          'amphora.id', 'amphora.load_balancer_id', 'amphora.status', 'amphora.compute_id', 'load_balancer.id as lb_id',
+          'load_balancer.enabled as lb_enabled', 'load_balancer.provisioning_status as lb_provisioning_status',
+          'load_balancer.operating_status as lb_operating_status', 'load_balancer.updated_at as lb_updated_at',
+        ])
+        .where('amphora.id', 'in', ids).execute()
+      const live: HealthLoadBalancer[] = []
+      for (const row of rows) {
+        amphorae.set(row.id, { id: row.id, load_balancer_id: row.load_balancer_id, status: row.status, compute_id: row.compute_id })
+        if (row.lb_id === null || loadBalancers.has(row.lb_id)) continue
+        const lb: HealthLoadBalancer = {
+          id: row.lb_id, enabled: row.lb_enabled!, provisioning_status: row.lb_provisioning_status!, operating_status: row.lb_operating_status!,
+          updated_at: row.lb_updated_at, listeners: [], pools: [],
+        }
+        loadBalancers.set(lb.id, lb)
+        live.push(lb)
+      }
+      for (const lbs of chunks(live)) {
+        const lbIds = lbs.map((lb) => lb.id)
+        // In parallel: on MySQL/PostgreSQL two pooled connections, on SQLite one after the other anyway.
+        const [listeners, members] = await Promise.all([
+          executor.selectFrom('listener').select(['id', 'load_balancer_id', 'enabled', 'protocol', 'default_pool_id', 'operating_status'])
+            .where('load_balancer_id', 'in', lbIds).orderBy('id').execute(),
+          executor.selectFrom('pool').leftJoin('member', 'member.pool_id', 'pool.id')
+            .select(['pool.id', 'pool.load_balancer_id', 'pool.operating_status', 'member.id as member_id', 'member.enabled as member_enabled',
+              'member.operating_status as member_operating_status'])
+            .where('pool.load_balancer_id', 'in', lbIds).orderBy('pool.id').orderBy('member.id').execute(),
+        ])
+        for (const { load_balancer_id, ...listener } of listeners) loadBalancers.get(load_balancer_id!)!.listeners.push(listener)
+        let pool: HealthPool | undefined
+        for (const row of members) {
+          if (pool?.id !== row.id) {
+            pool = { id: row.id, operating_status: row.operating_status, members: [] }
+            loadBalancers.get(row.load_balancer_id!)!.pools.push(pool)
+          }
+          if (row.member_id !== null) pool.members.push({ id: row.member_id, enabled: row.member_enabled!, operating_status: row.member_operating_status! })
+        }
       }
     }
     return { amphorae, loadBalancers }
   }
 
   /**
-   * The provisioning status and updated_at of these live (not DELETED) load balancers, one
-   * query per chunk: every API change under a load balancer moves it to PENDING_UPDATE and
-   * back, so an unchanged stamp means its listeners, pools and members are as they were.
+   * The load balancers (any provisioning status) whose updated_at is after `since`, in one
+   * indexed query: every API change under a load balancer moves it to PENDING_UPDATE and back,
+   * so one missing here has the listeners, pools and members it had at `since`.
    */
-  async loadBalancerStamps(lbIds: readonly string[], executor: Executor = this.db.kysely): Promise<Map<string, LoadBalancerStamp>> {
-    const stamps = new Map<string, LoadBalancerStamp>()
-    for (const ids of chunks(lbIds)) {
-      const rows = await executor.selectFrom('load_balancer').select(['id', 'provisioning_status', 'updated_at'])
-        .where('id', 'in', ids).where('provisioning_status', '!=', 'DELETED').execute()
-      for (const row of rows) stamps.set(row.id, row)
-    }
-    return stamps
+  async loadBalancersChangedSince(since: Date, executor: Executor = this.db.kysely): Promise<LoadBalancerStamp[]> {
+    return executor.selectFrom('load_balancer').select(['id', 'provisioning_status', 'updated_at']).where('updated_at', '>', since).execute()
   }
 
   /**
