@@ -50,12 +50,6 @@ const RETRY_AFTER_FAILURE_MS = 1000
 const VIEW_TTL_MS = 60_000
 /** How far back before the last look changed load balancers are looked for (ms). */
 const CHANGE_MARGIN_MS = 60_000
-/**
- * An amphora's amphora_health row is not written again before this long (ms): no amphora sends
- * more often (heartbeat_interval is at least 1 s), so only a sender faster than that is affected,
- * and its stored last_update is then less than this behind its newest heartbeat.
- */
-const HEALTH_WRITE_INTERVAL_MS = 1000
 
 /** A load balancer's view kept between batches: as read, then with the operating statuses this process wrote. */
 interface KeptView {
@@ -111,6 +105,13 @@ export class HeartbeatProcessor {
   readonly #views = new Map<string, KeptView>()
   /** Amphorae with a live load balancer, as read, by id. */
   readonly #amphorae = new Map<string, HeartbeatAmphora>()
+  /**
+   * An amphora's amphora_health row is not written again before this long (ms): half of
+   * heartbeat_interval, the time an amphora waits between two heartbeats, so only a sender
+   * faster than that is affected; its stored last_update then trails its newest heartbeat by
+   * less than this, well inside heartbeat_timeout.
+   */
+  readonly #healthWriteIntervalMs: number
   /** When this process last wrote each amphora's health row (ms since epoch). */
   readonly #healthWritten = new Map<string, number>()
   readonly #statistics = new StatisticsBuffer()
@@ -126,6 +127,7 @@ export class HeartbeatProcessor {
     this.#options = { batchSize: 2000, batchDelayMs: 100, maxPending: 200_000, reapIntervalMs: 60_000, statisticsFlushMs: 5000, ...options }
     this.#repository = new HeartbeatRepository(options.db, options.clock)
     this.#log = options.log
+    this.#healthWriteIntervalMs = options.heartbeatInterval * 500
   }
 
   /** Queues an authentic heartbeat that arrived at `receivedAt` (ms since epoch). */
@@ -310,8 +312,8 @@ export class HeartbeatProcessor {
     }
 
     const changes = statuses.changes()
-    // Health rows written less than HEALTH_WRITE_INTERVAL_MS ago are left as they are.
-    const healthRows = refresh.filter((id) => !(nowMs - (this.#healthWritten.get(id) ?? -Infinity) < HEALTH_WRITE_INTERVAL_MS))
+    // Health rows written less than #healthWriteIntervalMs ago are left as they are.
+    const healthRows = refresh.filter((id) => !(nowMs - (this.#healthWritten.get(id) ?? -Infinity) < this.#healthWriteIntervalMs))
     const statistics = this.#statisticsDue(nowMs) ? this.#statistics.take() : []
     if (statistics.length > 0) this.#statisticsWritten = nowMs
     // If this fails the statistics taken are lost with the batch, as its heartbeats are.
@@ -333,7 +335,7 @@ export class HeartbeatProcessor {
   /** Drops what is kept about amphorae and load balancers not heard from lately. */
   #forget(now: number): void {
     this.#forgotten = now
-    for (const [id, at] of this.#healthWritten) if (now - at >= HEALTH_WRITE_INTERVAL_MS) this.#healthWritten.delete(id)
+    for (const [id, at] of this.#healthWritten) if (now - at >= this.#healthWriteIntervalMs) this.#healthWritten.delete(id)
     for (const [id, view] of this.#views) if (now - view.readAt >= VIEW_TTL_MS) this.#views.delete(id)
     for (const [id, amphora] of this.#amphorae) if (!this.#views.has(amphora.load_balancer_id!)) this.#amphorae.delete(id)
   }
