@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { OperatingStatus } from '../../src/common/statuses.ts'
 import { AmphoraRepository } from '../../src/db/repositories/amphora-repository.ts'
+import { LoadBalancerRepository } from '../../src/db/repositories/load-balancer-repository.ts'
 import type { HeartbeatDocument, HeartbeatPool } from '../../src/health/heartbeat-document.ts'
+import { seedMember } from '../helpers/db-seed.ts'
 import { operatingStatus, seedLoadBalancer, startHealthHarness, type SeededLoadBalancer } from '../helpers/health-harness.ts'
 import { TestClock } from '../helpers/test-clock.ts'
 import { ENGINES, withTestDatabase } from '../helpers/test-database.ts'
@@ -163,4 +165,28 @@ test('only what changed is written; two amphorae of one LB in turn: the later he
   await heartbeat(heartbeatOf({ ...up, members: ['UP', 'DOWN'] }, s, 2), heartbeatOf(up, { ...s, amphoraId: standby.id }, 0))
   assert.equal(await operatingStatus(db, 'member', s.memberIds[0]![1]!), 'ONLINE')
   assert.equal(await operatingStatus(db, 'load_balancer', s.lbId), 'ONLINE')
+})
+
+test('a load balancer changed through the API between two heartbeats is read again (sqlite)', async (t) => {
+  const db = await withTestDatabase(t, 'sqlite')
+  const clock = new TestClock()
+  const { heartbeat } = await startHealthHarness(t, db, { clock })
+  const s = await seedLoadBalancer(db, clock)
+  const up: Row = { name: 'up', listener: 'OPEN', pool: 'UP', members: ['UP', 'UP'], expect: undefined as never }
+  await heartbeat(heartbeatOf(up, s, 0))
+
+  // A member added as the API does it: the LB PENDING_UPDATE with the change, ACTIVE once applied.
+  const lbs = new LoadBalancerRepository(db, clock)
+  clock.advance(1000)
+  await lbs.setProvisioningStatus(s.lbId, 'PENDING_UPDATE', {})
+  const added = await seedMember(db.kysely, s.poolIds[0]!, { operating_status: 'OFFLINE', ip_address: '192.0.2.3' })
+  clock.advance(1000)
+  await lbs.markTreeActive(s.lbId)
+
+  const document = heartbeatOf(up, s, 1)
+  document.pools![`${s.poolIds[0]}:${s.listenerIds[0]}`]!.members[added] = 'DOWN'
+  await heartbeat(document)
+  assert.equal(await operatingStatus(db, 'member', added), 'ERROR')
+  assert.equal(await operatingStatus(db, 'pool', s.poolIds[0]!), 'DEGRADED')
+  assert.equal(await operatingStatus(db, 'load_balancer', s.lbId), 'DEGRADED')
 })
