@@ -45,11 +45,16 @@ export class RotatingLogFile {
     const chunk = Buffer.concat(this.#pending, this.#pendingBytes)
     this.#pending = []
     this.#pendingBytes = 0
-    this.#writing = this.#writing.then(() => this.#write(chunk))
+    this.#writing = this.#writing.then(() => this.#write(chunk).catch((err: unknown) => {
+      // The amphora was deleted while this write was under way: its directory is gone, and so is the need.
+      if (!this.#discarded) throw err
+    }))
     return this.#writing
   }
 
   async #write(chunk: Buffer): Promise<void> {
+    // Queued before a discard: writing it would recreate the deleted amphora's directory.
+    if (this.#discarded) return
     if (this.#size === null) {
       await mkdir(dirname(this.path), { recursive: true })
       this.#size = await stat(this.path).then((s) => s.size, () => 0)
