@@ -27,6 +27,8 @@ export interface AmphoraSupervisorOptions {
   log: Logger
   /** Called once an amphora and its directory are gone. */
   on_delete?: (amphoraId: string) => void
+  /** Called when an amphora without a load balancer is given one (its log file name changes). */
+  on_assign?: (amphoraId: string) => void
 }
 
 /** What the agent persists about an amphora (amphora.json), so a restarted agent knows its intent. */
@@ -116,12 +118,22 @@ export class AmphoraSupervisor {
     return [...this.#entries.values()].filter((e) => e.pid !== null && isLiveProcessIn(e.pid, e.dir)).length
   }
 
-  /** Creates an amphora (idempotent for the same load balancer). */
+  /**
+   * Creates an amphora (idempotent for the same load balancer). An existing amphora without a
+   * load balancer (a spare, its haproxy possibly running) is given the one named: its record
+   * and its log file name change, and the next configuration upload and reload serve it. An
+   * amphora is never moved from one load balancer to another, nor back to none.
+   */
   create(id: string, loadBalancerId: string | null): { created: boolean; amphora: AmphoraView } {
     if (!AMPHORA_ID.test(id)) throw new InvalidRequest('Invalid amphora id', id)
     const existing = this.#entries.get(id)
     if (existing !== undefined) {
-      if (existing.record.load_balancer_id !== loadBalancerId) {
+      if (existing.record.load_balancer_id === null && loadBalancerId !== null) {
+        existing.record.load_balancer_id = loadBalancerId
+        this.#writeRecord(existing)
+        this.options.on_assign?.(id)
+        this.options.log.info({ amphora_id: id, load_balancer_id: loadBalancerId }, 'spare amphora given a load balancer')
+      } else if (existing.record.load_balancer_id !== loadBalancerId) {
         throw new AgentConflict('Amphora exists', `Amphora ${id} serves load balancer ${existing.record.load_balancer_id ?? 'none'}`)
       }
       return { created: false, amphora: this.#view(existing) }

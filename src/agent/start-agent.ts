@@ -56,6 +56,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     dir: stateDir, haproxy_cmd: options.haproxy_cmd, capacity: options.capacity, log_port: logs.port,
     user_log_facility: options.user_log_facility, administrative_log_facility: options.administrative_log_facility, log,
     on_delete: (id) => logs.forget(id),
+    // A spare has no frontend, so no line was written under its own name; the next ones go to its load balancer's file.
+    on_assign: (id) => logs.forget(id),
   })
   const version = haproxyVersion(options.haproxy_cmd)
   try {

@@ -38,6 +38,16 @@ export function renderHaproxyConfig(graph: LoadBalancerGraph, settings: HaproxyS
   return `# HAProxy configuration of load balancer ${lb.id}, rendered by the octavia controller.\n\n${sections.map((s) => s.join('\n')).join('\n\n')}\n`
 }
 
+/**
+ * The configuration of a spare amphora (no load balancer yet): the global and defaults sections
+ * of a load balancer with nothing to serve. Its haproxy runs with only the agent's stats socket
+ * listening, so a load balancer given to it later arrives by a hitless reload of that master.
+ */
+export function renderSpareConfig(amphoraId: string, settings: HaproxySettings): string {
+  const sections = [globalSection([], settings, () => null), defaultsSection(settings)]
+  return `# HAProxy configuration of spare amphora ${amphoraId}, rendered by the octavia controller.\n\n${sections.map((s) => s.join('\n')).join('\n\n')}\n`
+}
+
 /** The pools a listener sends traffic to: its default pool, then its L7 policies' redirect pools. */
 function poolsOf(listener: ListenerNode, usablePool: (poolId: string) => PoolNode | null): PoolNode[] {
   const ids = [listener.default_pool_id]

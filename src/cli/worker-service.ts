@@ -13,7 +13,8 @@ import type { Database } from '../db/database.ts'
 import { AgentRepository } from '../db/repositories/agent-repository.ts'
 import { AmphoraRepository } from '../db/repositories/amphora-repository.ts'
 import { controllerTlsMaterial } from '../drivers/certificates/tls-material.ts'
-import { LocalAgentCompute } from '../drivers/compute/local-agent-compute.ts'
+import { AgentScheduler, LocalAgentCompute } from '../drivers/compute/local-agent-compute.ts'
+import { AmphoraSpareBuilder } from '../controller/spare-amphora-builder.ts'
 import type { Stoppable } from './run-until-signal.ts'
 
 /** controller_worker.amphora_driver naming Octavia's noop amphora driver: flows change the database only. */
@@ -49,7 +50,22 @@ export async function createDataPlane(config: OctaviaConfig, db: Database): Prom
     },
     amp_flavor_id: config.controller_worker.amp_flavor_id,
     amp_image_tag: config.controller_worker.amp_image_tag,
+    default_zone: config.nova.availability_zone,
   }
+}
+
+/**
+ * The spare amphora builds of housekeeping's spare pool, when this configuration has a data
+ * plane (without one there is nothing to build a spare on). Housekeeping only records them and
+ * their jobs; the workers build them.
+ */
+export function createSpareBuilder(config: OctaviaConfig, db: Database, log: Logger): AmphoraSpareBuilder | undefined {
+  if (!hasDataPlane(config)) return undefined
+  return new AmphoraSpareBuilder({
+    db, clock: systemClock, log,
+    scheduler: new AgentScheduler({ agents: new AgentRepository(db, systemClock), amphorae: new AmphoraRepository(db, systemClock) }),
+    amp_flavor_id: config.controller_worker.amp_flavor_id, amp_image_tag: config.controller_worker.amp_image_tag,
+  })
 }
 
 /**

@@ -9,4 +9,6 @@ export interface DataPlane {
   /** [controller_worker] amp_flavor_id and amp_image_tag, recorded on each amphora (agent-side profiles come later). */
   amp_flavor_id: string
   amp_image_tag: string
+  /** [nova] availability_zone: the compute zone of a load balancer without an availability zone (spares are looked for there). */
+  default_zone?: string | null
 }

@@ -11,6 +11,7 @@ import { LoadBalancerRepository } from '../db/repositories/load-balancer-reposit
 import { MemberRepository } from '../db/repositories/member-repository.ts'
 import { PoolRepository } from '../db/repositories/pool-repository.ts'
 import { PortRepository, type AllocationSubnet } from '../db/repositories/port-repository.ts'
+import { SpareAmphoraRepository } from '../db/repositories/spare-amphora-repository.ts'
 
 /** What a flow's tasks work with; built once per worker. */
 export interface FlowContext {
@@ -25,6 +26,8 @@ export interface FlowContext {
   l7policies: L7PolicyRepository
   l7rules: L7RuleRepository
   amphorae: AmphoraRepository
+  /** Spare amphorae (house_keeping.spare_amphora_pool_size) a load balancer create claims. */
+  spares: SpareAmphoraRepository
   ports: PortRepository
   /** The configured networks (config `networks`) addresses are allocated from. */
   subnets: readonly AllocationSubnet[]
@@ -54,6 +57,7 @@ export function createFlowContext(deps: FlowContextDeps): FlowContext {
     l7policies: new L7PolicyRepository(db, clock),
     l7rules: new L7RuleRepository(db, clock),
     amphorae: new AmphoraRepository(db, clock),
+    spares: new SpareAmphoraRepository(db, clock),
     ports: new PortRepository(db, clock, { reserved: deps.reservedIps ?? [] }),
     subnets: deps.subnets ?? [],
     ...(deps.dataPlane ? { dataPlane: deps.dataPlane } : {}),

@@ -13,6 +13,8 @@ export interface HousekeepingDeps {
   clock: Clock
   log: Logger
   spareBuilder?: SpareAmphoraBuilder
+  /** Tells the workers about a queued job (spare builds). */
+  announce?: (jobId: string) => void
   certificateRotator?: AmphoraCertificateRotator
 }
 
@@ -38,6 +40,7 @@ export function startHousekeeping(deps: HousekeepingDeps): Housekeeping {
   const spares = new SparePool({
     db, clock, log, poolSize: options.spare_amphora_pool_size, defaultZone: deps.config.nova.availability_zone,
     ...(deps.spareBuilder ? { builder: deps.spareBuilder } : {}),
+    ...(deps.announce ? { announce: deps.announce } : {}),
   })
   const certificates = new CertificateRotation({
     db, clock, log, expiryBuffer: options.cert_expiry_buffer, threads: options.cert_rotate_threads,

@@ -12,7 +12,13 @@ import type { Schema } from '../db/schema.ts'
  * only record what to build (amphora rows, jobs), not build.
  */
 export interface SpareAmphoraBuilder {
-  start(trx: Transaction<Schema>, request: { count: number; zone: string | null }): Promise<void>
+  /** Resolves the jobs it queued (fewer than `count` when hosts have no room); void: `count` builds, nothing to announce. */
+  start(trx: Transaction<Schema>, request: { count: number; zone: string | null }): Promise<SpareBuilds | void>
+}
+
+export interface SpareBuilds {
+  /** The build jobs queued, announced to the workers once the transaction commits. */
+  job_ids: readonly string[]
 }
 
 export interface SparePoolOptions {
@@ -25,6 +31,8 @@ export interface SparePoolOptions {
   defaultZone: string | null
   /** Absent until the amphora provider can build spares: the check then only reports what is missing. */
   builder?: SpareAmphoraBuilder
+  /** Tells the workers about a queued build job (they poll anyway). */
+  announce?: (jobId: string) => void
 }
 
 export interface SpareZone {
@@ -50,7 +58,9 @@ export class SparePool {
   async check(): Promise<SpareZone[]> {
     const { db, log, poolSize, builder } = this.options
     if (poolSize <= 0) return []
+    const jobs: string[] = []
     const result = await db.transaction(async (trx) => {
+      jobs.length = 0
       await this.#repository.lockSparesPool(trx)
       const zones = await this.#zones(trx)
       const counts = await this.#repository.countSpares(trx)
@@ -58,12 +68,18 @@ export class SparePool {
       for (const zone of zones) {
         const spares = counts.get(zone) ?? 0
         const missing = Math.max(0, poolSize - spares)
-        if (missing > 0 && builder) await builder.start(trx, { count: missing, zone })
-        out.push({ zone, spares, started: builder ? missing : 0 })
+        let started = 0
+        if (missing > 0 && builder) {
+          const builds = await builder.start(trx, { count: missing, zone })
+          started = builds ? builds.job_ids.length : missing
+          if (builds) jobs.push(...builds.job_ids)
+        }
+        out.push({ zone, spares, started })
       }
       await this.#repository.touchSparesPool(trx, this.options.clock.now())
       return out
     })
+    for (const id of jobs) this.options.announce?.(id)
     const missing = result.reduce((n, z) => n + Math.max(0, poolSize - z.spares), 0)
     if (!builder && missing > 0 && !this.#warned) {
       this.#warned = true

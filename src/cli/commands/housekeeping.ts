@@ -9,6 +9,7 @@ import { openDatabase, type Database } from '../database.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
+import { createSpareBuilder } from '../worker-service.ts'
 import { requireSchemaAtHead } from './health-manager.ts'
 
 export function registerHousekeepingCommand(program: Command, cli: CliContext): void {
@@ -38,8 +39,14 @@ async function runHousekeeping(options: GlobalOptions): Promise<number> {
   return runUntilSignal(parts, log)
 }
 
-/** Starts housekeeping's loops (also inside `octavia up`). */
-export function startHousekeepingService(config: OctaviaConfig, db: Database, log: Logger): Stoppable[] {
-  const housekeeping = startHousekeeping({ config, db, clock: systemClock, log })
+/**
+ * Starts housekeeping's loops (also inside `octavia up`, whose `announce` wakes its worker for
+ * a queued spare build; `octavia housekeeping` leaves the jobs to the workers' polling).
+ */
+export function startHousekeepingService(config: OctaviaConfig, db: Database, log: Logger, announce?: (jobId: string) => void): Stoppable[] {
+  const spareBuilder = createSpareBuilder(config, db, log)
+  const housekeeping = startHousekeeping({
+    config, db, clock: systemClock, log, ...(spareBuilder ? { spareBuilder } : {}), ...(announce ? { announce } : {}),
+  })
   return [{ name: 'housekeeping', stop: () => housekeeping.stop() }]
 }

@@ -72,7 +72,7 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
       if (hasDataPlane(config)) parts.push(...await startLocalAgent(config, db, log, hm, registry))
     }
     parts.push(...(await startApiService(config, db, log, { registry, announce })))
-    if (mode === 'up') parts.push(...startHousekeepingService(config, db, log))
+    if (mode === 'up') parts.push(...startHousekeepingService(config, db, log, announce))
   } catch (err) {
     await stopAll(parts, log)
     throw err

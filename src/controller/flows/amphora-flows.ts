@@ -1,8 +1,10 @@
 import { flow } from '../flow.ts'
+import { BUILD_SPARE_KIND } from '../spare-amphora-builder.ts'
 import {
   amphoraCheckpoint, deleteAmphoraHealth, deleteAmphoraMemberPorts, markAmphoraDeleted, pushAmphoraAgentConfig, releaseAmphoraPorts,
 } from '../tasks/amphora-tasks.ts'
 import { loadBalancerCheckpoint, markFailedOverTreeActive } from '../tasks/load-balancer-tasks.ts'
+import { createSpareOnAgent, markSpareReady, startSpareHaproxy } from '../tasks/spare-amphora-tasks.ts'
 import { rebuildAmphora } from './load-balancer-flows.ts'
 
 // Amphora flows (spec/flows.md §7).
@@ -27,4 +29,11 @@ export const deleteAmphora = flow('amphora.delete', [
 /** spec/flows.md §7.4: no status changes on success. */
 export const updateAmphoraAgentConfig = flow('amphora.update_agent_config', [amphoraCheckpoint, pushAmphoraAgentConfig])
 
-export const AMPHORA_FLOWS = [failoverAmphora, deleteAmphora, updateAmphoraAgentConfig] as const
+/**
+ * spec/operations.md §2, spare build: an amphora the spare pool recorded BOOTING without a load
+ * balancer is created on its agent with its haproxy running on the configuration of nothing, then
+ * READY. On failure: the amphora leaves its agent and is ERROR (it no longer counts as a spare).
+ */
+export const buildSpareAmphora = flow(BUILD_SPARE_KIND, [amphoraCheckpoint, createSpareOnAgent, startSpareHaproxy, markSpareReady])
+
+export const AMPHORA_FLOWS = [failoverAmphora, deleteAmphora, updateAmphoraAgentConfig, buildSpareAmphora] as const

@@ -78,6 +78,8 @@ function loadBalancerOf(run: TaskRun): string {
 interface Allocation {
   amphora_id: string
   agent_id: string
+  /** A spare was claimed rather than a new amphora recorded. */
+  spare?: boolean
   replaces?: Array<{ amphora_id: string; agent_id: string | null }>
 }
 
@@ -112,13 +114,18 @@ async function vipAddress(ctx: FlowContext, lbId: string, executor: Executor): P
 }
 
 /**
- * Records the load balancer's amphora on the host the compute driver picks (ALLOCATED,
- * STANDALONE, with amp_flavor_id and amp_image_tag), or finds the one it already has.
+ * The load balancer's amphora: the one it already has (a rerun), else a READY spare of its
+ * compute zone claimed for it (its haproxy already runs: the configuration push is a hitless
+ * reload), else a new one recorded on the host the compute driver picks (ALLOCATED, STANDALONE,
+ * with amp_flavor_id and amp_image_tag).
  */
-export const allocateAmphora = amphoraDatabaseTask(ALLOCATE, async (trx, run, dataPlane) => {
+export const allocateAmphora = amphoraDatabaseTask(ALLOCATE, async (trx, run, dataPlane): Promise<JsonValue> => {
   const lbId = loadBalancerOf(run)
   const [existing] = await run.ctx.amphorae.list({ load_balancer_id: lbId }, trx)
   if (existing?.compute_id) return { amphora_id: existing.id, agent_id: existing.compute_id }
+  const zone = await run.ctx.spares.zoneOf(lbId, dataPlane.default_zone ?? null, trx)
+  const spare = await run.ctx.spares.claim(trx, { load_balancer_id: lbId, zone, role: 'STANDALONE', ha_ip: await vipAddress(run.ctx, lbId, trx) })
+  if (spare?.compute_id) return { amphora_id: spare.id, agent_id: spare.compute_id, spare: true }
   const agent = await scheduled(() => dataPlane.compute.schedule(trx))
   const amphora = await run.ctx.amphorae.create({
     load_balancer_id: lbId, compute_id: agent.id, lb_network_ip: agent.address, role: 'STANDALONE', status: 'ALLOCATED',

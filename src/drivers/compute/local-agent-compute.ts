@@ -40,14 +40,12 @@ export interface LocalAgentComputeOptions {
 }
 
 /**
- * Amphorae on the registered host agents (agents table): a new one goes to the enabled agent
- * with the most room left (capacity minus the amphorae it runs); an amphora's compute_id names
- * its agent.
+ * Where a new amphora goes among the registered host agents (agents table): the enabled agent
+ * with the most room left (capacity minus the amphorae it runs). Needs only the database, so
+ * housekeeping schedules spares with it without the controller's agent credentials.
  */
-export class LocalAgentCompute implements ComputeDriver {
-  #clients = new Map<string, AgentClient>()
-
-  constructor(private readonly options: LocalAgentComputeOptions) {}
+export class AgentScheduler implements Pick<ComputeDriver, 'schedule'> {
+  constructor(private readonly options: Pick<LocalAgentComputeOptions, 'agents' | 'amphorae'>) {}
 
   async schedule(executor?: Executor, options: { avoid?: readonly string[] } = {}): Promise<Agent> {
     const avoid = new Set(options.avoid ?? [])
@@ -62,6 +60,23 @@ export class LocalAgentCompute implements ComputeDriver {
     }
     if (best === null) throw new NoHostAvailable()
     return best.agent
+  }
+}
+
+/**
+ * Amphorae on the registered host agents (agents table), scheduled by AgentScheduler; an
+ * amphora's compute_id names its agent.
+ */
+export class LocalAgentCompute implements ComputeDriver {
+  #clients = new Map<string, AgentClient>()
+  readonly #scheduler: AgentScheduler
+
+  constructor(private readonly options: LocalAgentComputeOptions) {
+    this.#scheduler = new AgentScheduler(options)
+  }
+
+  schedule(executor?: Executor, options: { avoid?: readonly string[] } = {}): Promise<Agent> {
+    return this.#scheduler.schedule(executor, options)
   }
 
   async clientFor(agentId: string, options: { quick?: boolean; executor?: Executor } = {}): Promise<AgentClient> {
