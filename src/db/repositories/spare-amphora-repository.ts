@@ -3,8 +3,8 @@ import type { Database, Executor, Transaction } from '../database.ts'
 import type { Schema } from '../schema.ts'
 import type { Amphora } from './amphora-repository.ts'
 
-/** Tries of a claim that lost its candidate to another transaction before giving up (a new amphora is built instead). */
-const CLAIM_TRIES = 5
+/** Candidates a claim tries, oldest first, before giving up (a new amphora is built instead). */
+const CLAIM_CANDIDATES = 8
 
 export interface SpareClaim {
   load_balancer_id: string
@@ -23,20 +23,18 @@ export class SpareAmphoraRepository {
 
   /**
    * Claims a READY spare in `zone` for the load balancer inside the caller's transaction, or
-   * resolves undefined when there is none. The UPDATE is guarded by status READY and no load
-   * balancer and its row count checked, so of two concurrent creates only one gets a given
-   * spare; on MySQL and PostgreSQL the candidate is read FOR UPDATE SKIP LOCKED (a current read:
-   * under MySQL's repeatable read a plain SELECT would show the lost spare again on every try).
+   * resolves undefined when there is none. Each candidate is taken by an UPDATE guarded by status
+   * READY and no load balancer, its row count checked, so of two concurrent creates only one gets
+   * a given spare; the other's UPDATE waits for the first to commit, then matches nothing and it
+   * tries the next candidate. (No locking read: with MySQL's repeatable read a FOR UPDATE SKIP
+   * LOCKED scan locks every row it reads, and the other creates would skip spares still free.)
    */
   async claim(trx: Transaction<Schema>, claim: SpareClaim): Promise<Amphora | undefined> {
-    for (let i = 0; i < CLAIM_TRIES; i++) {
-      let query = trx.selectFrom('amphora').selectAll().where('status', '=', 'READY').where('load_balancer_id', 'is', null)
-        .where('compute_id', 'is not', null)
-        .where((eb) => (claim.zone === null ? eb('cached_zone', 'is', null) : eb('cached_zone', '=', claim.zone)))
-        .orderBy('created_at').orderBy('id').limit(1)
-      if (this.db.engine !== 'sqlite') query = query.forUpdate().skipLocked()
-      const candidate = await query.executeTakeFirst()
-      if (candidate === undefined) return undefined
+    const candidates = await trx.selectFrom('amphora').selectAll().where('status', '=', 'READY').where('load_balancer_id', 'is', null)
+      .where('compute_id', 'is not', null)
+      .where((eb) => (claim.zone === null ? eb('cached_zone', 'is', null) : eb('cached_zone', '=', claim.zone)))
+      .orderBy('created_at').orderBy('id').limit(CLAIM_CANDIDATES).execute()
+    for (const candidate of candidates) {
       const changes = { load_balancer_id: claim.load_balancer_id, status: 'ALLOCATED' as const, role: claim.role, ha_ip: claim.ha_ip, updated_at: this.clock.now() }
       const { numUpdatedRows } = await trx.updateTable('amphora').set(changes)
         .where('id', '=', candidate.id).where('status', '=', 'READY').where('load_balancer_id', 'is', null).executeTakeFirst()
