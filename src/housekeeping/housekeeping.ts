@@ -40,6 +40,7 @@ export function startHousekeeping(deps: HousekeepingDeps): Housekeeping {
   const spares = new SparePool({
     db, clock, log, poolSize: options.spare_amphora_pool_size, defaultZone: deps.config.nova.availability_zone,
     ...(deps.spareBuilder ? { builder: deps.spareBuilder } : {}),
+    heartbeatTimeout: deps.config.health_manager.heartbeat_timeout,
     ...(deps.announce ? { announce: deps.announce } : {}),
   })
   const certificates = new CertificateRotation({

@@ -31,6 +31,11 @@ export interface SparePoolOptions {
   defaultZone: string | null
   /** Absent until the amphora provider can build spares: the check then only reports what is missing. */
   builder?: SpareAmphoraBuilder
+  /**
+   * [health_manager] heartbeat_timeout (s): a READY spare not heard from for that long is
+   * retired (DELETED) before counting. Absent: spares are not retired.
+   */
+  heartbeatTimeout?: number
   /** Tells the workers about a queued build job (they poll anyway). */
   announce?: (jobId: string) => void
 }
@@ -44,8 +49,9 @@ export interface SpareZone {
 
 /**
  * The spare-pool check of spec/operations.md §2 (historical upstream behaviour, kept here): under
- * the spare-pool row lock, counts per compute zone the amphorae without a load balancer that are
- * READY or being built, and starts the builds that bring each zone to spare_amphora_pool_size.
+ * the spare-pool row lock, retires READY spares whose host stopped reporting, counts per compute
+ * zone the amphorae without a load balancer that are READY or being built, and starts the builds
+ * that bring each zone to spare_amphora_pool_size.
  */
 export class SparePool {
   readonly #repository: HousekeepingRepository
@@ -56,12 +62,17 @@ export class SparePool {
   }
 
   async check(): Promise<SpareZone[]> {
-    const { db, log, poolSize, builder } = this.options
+    const { db, log, poolSize, builder, heartbeatTimeout } = this.options
     if (poolSize <= 0) return []
     const jobs: string[] = []
+    let retired: string[] = []
     const result = await db.transaction(async (trx) => {
       jobs.length = 0
       await this.#repository.lockSparesPool(trx)
+      retired = []
+      if (heartbeatTimeout !== undefined) {
+        retired = await this.#repository.retireSilentSpares(trx, new Date(this.options.clock.now().getTime() - heartbeatTimeout * 1000))
+      }
       const zones = await this.#zones(trx)
       const counts = await this.#repository.countSpares(trx)
       const out: SpareZone[] = []
@@ -79,6 +90,7 @@ export class SparePool {
       await this.#repository.touchSparesPool(trx, this.options.clock.now())
       return out
     })
+    if (retired.length > 0) log.warn({ retired, heartbeat_timeout: heartbeatTimeout }, 'spare amphorae whose host stopped reporting retired')
     for (const id of jobs) this.options.announce?.(id)
     const missing = result.reduce((n, z) => n + Math.max(0, poolSize - z.spares), 0)
     if (!builder && missing > 0 && !this.#warned) {

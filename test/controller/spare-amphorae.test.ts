@@ -97,4 +97,27 @@ for (const engine of ENGINES) {
     const az2 = await db.transaction((trx) => new SpareAmphoraRepository(db, clock).claim(trx, { load_balancer_id: loadBalancers[0]!, zone: 'az2', role: 'STANDALONE', ha_ip: null }))
     assert.equal(az2?.cached_zone, 'az2')
   })
+
+  test(`spares whose host stopped reporting are retired before counting (${engine})`, async (t) => {
+    const [db] = await twoHandles(t, engine)
+    const clock = new TestClock()
+    const amphorae = new AmphoraRepository(db, clock)
+    const lb = await new LoadBalancerRepository(db, clock).create({ project_id: 'p1', vip: { ip_address: '127.64.0.9' }, provisioning_status: 'ACTIVE' })
+    const silent = await amphorae.create({ status: 'READY' })
+    const reporting = await amphorae.create({ status: 'READY' })
+    const unheard = await amphorae.create({ status: 'READY' })
+    const serving = await amphorae.create({ status: 'ALLOCATED', load_balancer_id: lb.id })
+    const long = new Date(clock.now().getTime() - 120_000)
+    await amphorae.recordHeartbeat(silent.id, long)
+    await amphorae.recordHeartbeat(serving.id, long)
+    await amphorae.recordHeartbeat(reporting.id, clock.now())
+
+    const pool = new SparePool({ db, clock, log, poolSize: 3, defaultZone: null, heartbeatTimeout: 60 })
+    assert.deepEqual(await pool.check(), [{ zone: null, spares: 2, started: 0 }])
+    assert.equal((await amphorae.get(silent.id))?.status, 'DELETED')
+    assert.equal(await amphorae.getHealth(silent.id), undefined)
+    // Spares that report, or were never heard from, and amphorae of load balancers are left alone.
+    assert.deepEqual((await amphorae.getMany([reporting.id, unheard.id, serving.id])).map((a) => a.status), ['READY', 'READY', 'ALLOCATED'])
+    assert.ok(await amphorae.getHealth(serving.id))
+  })
 }

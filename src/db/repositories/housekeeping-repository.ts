@@ -67,6 +67,27 @@ export class HousekeepingRepository {
     await trx.updateTable('spares_pool').set({ updated_at: at }).where('id', '=', 1).execute()
   }
 
+  /**
+   * READY spares whose host stopped reporting (health row older than `olderThan`) become DELETED
+   * and unwatched, so the pool replaces them and no load balancer create claims them. A spare
+   * never heard from is left alone (heartbeats may not be configured). If its host returns, the
+   * health manager has the amphora deleted there (spec/heartbeat.md §5.2). Resolves their ids.
+   */
+  async retireSilentSpares(trx: Transaction<Schema>, olderThan: Date): Promise<string[]> {
+    const rows = await trx.selectFrom('amphora').innerJoin('amphora_health', 'amphora_health.amphora_id', 'amphora.id').select('amphora.id')
+      .where('amphora.status', '=', 'READY').where('amphora.load_balancer_id', 'is', null).where('amphora_health.last_update', '<', olderThan)
+      .orderBy('amphora.id').execute()
+    const retired: string[] = []
+    for (const { id } of rows) {
+      const { numUpdatedRows } = await trx.updateTable('amphora').set({ status: 'DELETED', updated_at: this.clock.now() })
+        .where('id', '=', id).where('status', '=', 'READY').where('load_balancer_id', 'is', null).executeTakeFirst()
+      if (numUpdatedRows === 0n) continue
+      await trx.deleteFrom('amphora_health').where('amphora_id', '=', id).execute()
+      retired.push(id)
+    }
+    return retired
+  }
+
   /** Spares built or being built, by compute zone (cached_zone; null = no zone). */
   async countSpares(executor: Executor = this.db.kysely): Promise<Map<string | null, number>> {
     const rows = await executor.selectFrom('amphora').select((eb) => ['cached_zone', eb.fn.countAll<number>().as('n')])
