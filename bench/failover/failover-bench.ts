@@ -167,7 +167,18 @@ async function main(): Promise<void> {
     const detection: number[] = []
     const rebuild: number[] = []
     const total: number[] = []
+    // The health manager watches an amphora from its first heartbeat that matches the database.
+    const watched = async () => {
+      for (;;) {
+        const tree = await (await fetch(`${api}/v2/lbaas/loadbalancers/${lbId}/status`)).json() as {
+          statuses: { loadbalancer: { provisioning_status: string; listeners: Array<{ operating_status: string }> } }
+        }
+        if (tree.statuses.loadbalancer.provisioning_status === 'ACTIVE' && tree.statuses.loadbalancer.listeners[0]?.operating_status === 'ONLINE') return
+        await sleep(50)
+      }
+    }
     for (let i = 0; i < RUNS; i++) {
+      await watched()
       const before = (await amphora())!
       const lost = nameOf(before.compute_id)
       // The host dies: its agent and its haproxy processes at once.
@@ -186,9 +197,6 @@ async function main(): Promise<void> {
       // The lost host comes back empty (a rebuilt machine) for the next run; wait for the LB to settle.
       rmSync(stateDirs[lost], { recursive: true, force: true })
       await startHost(lost)
-      while ((await (await fetch(`${api}/v2/lbaas/loadbalancers/${lbId}`)).json() as { loadbalancer: { provisioning_status: string } })
-        .loadbalancer.provisioning_status !== 'ACTIVE') await sleep(50)
-      await sleep(1500)
     }
     db.close()
     const row = (name: string, values: number[]) => `${name.padEnd(10)} p50 ${String(percentile(values, 50)).padStart(6)} ms   p90 ${String(percentile(values, 90)).padStart(6)} ms`

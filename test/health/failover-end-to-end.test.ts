@@ -46,7 +46,11 @@ test('a lost host (its agent and its haproxy killed together) is failed over: th
       `octavia.agent.name=${name}`, 'octavia.agent.bind.port=0', 'octavia.agent.metrics.enabled=false', `octavia.agent.state_dir=${stateDir}`,
       `octavia.agent.controllers=["127.0.0.1:${hmPort}"]`, ...timing,
     ].flatMap((s) => ['--set', s]), 'agent'], { cwd: up.cwd })
-    t.after(() => stopAmphorae(up.cwd, stateDir))
+    // Before `up`'s clean-up removes the directory: this agent, then the haproxy it runs.
+    up.beforeCleanup(async () => {
+      if (agent.child.exitCode === null && agent.child.signalCode === null) await agent.stop('SIGKILL')
+      await stopAmphorae(up.cwd, stateDir)
+    })
     const listening = await agent.waitForLog((l) => l.msg === 'agent listening')
     const registered = await cli(['host', 'register', name, `127.0.0.1:${String(listening.port)}`, '--capacity', '10'])
     assert.equal(registered.code, 0, registered.stderr)
@@ -85,6 +89,15 @@ test('a lost host (its agent and its haproxy killed together) is failed over: th
   const lost = first.compute_id === hostId('b') ? 'b' : 'c'
   const survivor = lost === 'b' ? 'c' : 'b'
   assert.equal(first.compute_id, hostId(lost))
+
+  // The health manager watches an amphora from its first heartbeat that matches the database
+  // (its health row): the listener ONLINE says one has been applied.
+  await until('a heartbeat applied', async () => {
+    const tree = await (await fetch(`${base}/loadbalancers/${loadbalancer.id}/status`)).json() as {
+      statuses: { loadbalancer: { listeners: Array<{ operating_status: string }> } }
+    }
+    return tree.statuses.loadbalancer.listeners[0]?.operating_status === 'ONLINE' ? true : undefined
+  })
 
   // The host dies: its agent and its haproxy at once.
   const dead = hosts.get(lost)!

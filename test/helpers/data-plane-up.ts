@@ -20,6 +20,11 @@ export interface DataPlaneUp {
    * (stopped or killed); the API listens on a new port, hence a new endpoint.
    */
   restart(): Promise<DataPlaneUp>
+  /**
+   * Runs `stop` after the test before this helper's own clean-up (which removes the directory):
+   * for other processes the test started in it, e.g. more agents with their own state dirs.
+   */
+  beforeCleanup(stop: () => Promise<void>): void
 }
 
 /**
@@ -45,7 +50,9 @@ export async function startUpWithDataPlane(t: TestContext, options: { pillar?: s
   ].join('\n'))
   const sets = ['octavia.api.bind.port=0', 'octavia.api.metrics.port=0', ...(options.sets ?? [])].flatMap((s) => ['--set', s])
   const services: RunningService[] = []
+  const extraStops: Array<() => Promise<void>> = []
   t.after(async () => {
+    for (const stop of extraStops) await stop()
     for (const service of services) {
       if (service.child.exitCode === null && service.child.signalCode === null) await service.stop('SIGTERM')
     }
@@ -65,6 +72,9 @@ export async function startUpWithDataPlane(t: TestContext, options: { pillar?: s
           throw new Error('restart: the previous `octavia up` is still running; stop or kill it first')
         }
         return launch()
+      },
+      beforeCleanup: (stop) => {
+        extraStops.push(stop)
       },
     }
   }
