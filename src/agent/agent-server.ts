@@ -1,10 +1,13 @@
+import { X509Certificate } from 'node:crypto'
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from '../common/logger.ts'
+import { writePemFile } from '../drivers/certificates/certificate-files.ts'
 import { AgentError, InvalidRequest } from './agent-errors.ts'
 import type { AmphoraSupervisor } from './amphora-supervisor.ts'
 import type { HostFacts } from './host-facts.ts'
+import { checkServerCertificate } from './server-certificate.ts'
 
 // The agent's REST API (docs/agent-api.md): version 1.0, over mutual TLS only. A client must
 // present a certificate that chains to the configured CA, or the handshake fails.
@@ -17,13 +20,33 @@ export interface AgentServerOptions {
   name: string
   address: string
   port: number
-  tls: { key: string; cert: string; ca: string; min_version: 'TLSv1.2' | 'TLSv1.3' }
+  tls: AgentTls
   capacity: number
   supervisor: AmphoraSupervisor
   facts: () => HostFacts
   /** Absolute path of the PING monitor script on this host (renderer setting ping_wrapper). */
   ping_wrapper: string
   log: Logger
+}
+
+/**
+ * The agent's TLS: its server certificate and key, the CA that client certificates (and a new
+ * server certificate) must chain to, and the file that keeps the server certificate (certificate
+ * then key), which PUT /1.0/certificate replaces.
+ */
+export interface AgentTls {
+  key: string
+  cert: string
+  ca: string
+  min_version: 'TLSv1.2' | 'TLSv1.3'
+  file: string
+}
+
+/** What changes while the server runs: the certificate it presents. */
+interface Live {
+  server: Server
+  serial: string
+  expires_at: Date
 }
 
 interface Request {
@@ -39,7 +62,7 @@ interface Reply {
   etag?: string
 }
 
-type Handler = (req: Request, options: AgentServerOptions) => Promise<Reply> | Reply
+type Handler = (req: Request, options: AgentServerOptions, live: Live) => Promise<Reply> | Reply
 
 const OK = { message: 'OK' }
 
@@ -47,7 +70,18 @@ const OK = { message: 'OK' }
 const ROUTES: [string, string, (params: string[]) => Handler][] = [
   ['GET', '/', () => () => ({ status: 200, json: { api_version: AGENT_API_VERSION } })],
   ['GET', '/1.0/info', () => (_req, o) => ({ status: 200, json: info(o) })],
-  ['GET', '/1.0/details', () => (_req, o) => ({ status: 200, json: details(o) })],
+  ['GET', '/1.0/details', () => (_req, o, live) => ({ status: 200, json: details(o, live) })],
+  ['PUT', '/1.0/certificate', () => async (req, o, live) => {
+    const next = checkServerCertificate((await req.body()).toString('utf8'), { name: o.name, ca: o.tls.ca, now: new Date() })
+    // Stored first (whole, by rename), so a restarted agent serves what the controller now expects.
+    writePemFile(o.tls.file, next.pem, 0o600)
+    // New handshakes get the new certificate; connections already open keep theirs.
+    live.server.setSecureContext({ key: next.key, cert: next.cert, ca: o.tls.ca, minVersion: o.tls.min_version })
+    o.log.info({ serial: next.serial, expires_at: next.expires_at, previous_serial: live.serial }, 'agent server certificate replaced')
+    live.serial = next.serial
+    live.expires_at = next.expires_at
+    return { status: 202, json: { message: 'OK', serial: next.serial, cert_expiration: next.expires_at.toISOString() } }
+  }],
   ['GET', '/1.0/amphorae', () => (_req, o) => ({ status: 200, json: o.supervisor.list() })],
   ['PUT', '/1.0/amphorae/{amp}', ([id]) => async (req, o) => {
     const body = parseJson(await req.body()) as { load_balancer_id?: unknown }
@@ -100,12 +134,14 @@ function info(o: AgentServerOptions) {
   return { hostname: facts.hostname, name: o.name, haproxy_version: facts.haproxy_version, api_version: AGENT_API_VERSION }
 }
 
-function details(o: AgentServerOptions) {
+function details(o: AgentServerOptions, live: Live) {
   const facts = o.facts()
   const amphorae = o.supervisor.list()
   return {
     ...info(o),
     active: true,
+    cert_serial: live.serial,
+    cert_expiration: live.expires_at.toISOString(),
     capacity: o.capacity,
     amphora_count: amphorae.length,
     haproxy_count: amphorae.filter((a) => a.running).length,
@@ -127,7 +163,9 @@ export async function startAgentServer(options: AgentServerOptions): Promise<{ s
     requestCert: true,
     rejectUnauthorized: true,
     minVersion: options.tls.min_version,
-  }, (req, res) => void handle(req, res, options))
+  }, (req, res) => void handle(req, res, options, live))
+  const current = new X509Certificate(options.tls.cert)
+  const live: Live = { server, serial: current.serialNumber, expires_at: new Date(current.validTo) }
   server.on('tlsClientError', (err) => options.log.info({ err: err.message }, 'agent refused a TLS client'))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -147,7 +185,7 @@ export async function startAgentServer(options: AgentServerOptions): Promise<{ s
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: AgentServerOptions): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: AgentServerOptions, live: Live): Promise<void> {
   const method = req.method ?? 'GET'
   // Octavia's controller asks for "//" (spec/amphora-agent.md §3.1).
   const path = (req.url ?? '/').split('?')[0]!.replace(/^\/+/, '/')
@@ -157,7 +195,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: AgentS
     const match = route(method, parts)
     if (match === null) reply = { status: 404, json: { error: `404 Not Found: ${method} ${path}`, http_code: 404 } }
     else if (match === 'method') reply = { status: 405, json: { error: `405 Method Not Allowed: ${method} ${path}`, http_code: 405 } }
-    else reply = await match({ method, parts, body: () => readBody(req) }, options)
+    else reply = await match({ method, parts, body: () => readBody(req) }, options, live)
   } catch (err) {
     if (err instanceof URIError) reply = { status: 404, json: { error: `404 Not Found: ${method} ${path}`, http_code: 404 } }
     else if (err instanceof AgentError) reply = { status: err.status, json: { message: err.message, details: err.details } }

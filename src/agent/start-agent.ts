@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from '../common/logger.ts'
-import { startAgentServer } from './agent-server.ts'
+import { startAgentServer, type AgentTls } from './agent-server.ts'
 import { AMPHORA_FILES } from './amphora-host-config.ts'
 import { AmphoraSupervisor } from './amphora-supervisor.ts'
 import { startHeartbeatSender, type HeartbeatSender } from './heartbeat-sender.ts'
@@ -16,7 +16,7 @@ export interface AgentOptions {
   port: number
   capacity: number
   haproxy_cmd: string
-  tls: { key: string; cert: string; ca: string; min_version: 'TLSv1.2' | 'TLSv1.3' }
+  tls: AgentTls
   user_log_facility: number
   administrative_log_facility: number
   /** Where and how often each amphora reports (spec/heartbeat.md §1); none when absent or without controllers. */

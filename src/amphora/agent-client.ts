@@ -43,6 +43,9 @@ export interface AgentDetails {
   cpu_count: number
   max_connections: number
   ping_wrapper: string
+  /** The serial number (hex) and expiry (ISO 8601) of the certificate the agent serves. */
+  cert_serial: string
+  cert_expiration: string
   amphorae: AgentAmphora[]
 }
 
@@ -140,6 +143,14 @@ export class AgentClient {
     if (failed.status !== 400 || failed.details !== 'Unknown action: configure') throw failed
     await this.uploadConfig(id, config)
     return this.reload(id)
+  }
+
+  /**
+   * Gives the agent a new server certificate (PEM: certificate, then its private key); the agent
+   * checks it (400 otherwise), stores it and serves it on new connections. Resolves its serial and expiry.
+   */
+  replaceServerCertificate(pem: string): Promise<{ serial: string; cert_expiration: string }> {
+    return this.#json('PUT', '/1.0/certificate', pem)
   }
 
   async #action(id: string, action: 'start' | 'stop' | 'reload'): Promise<AgentAmphora> {

@@ -12,9 +12,12 @@ import { startWorker, type Worker } from '../controller/worker.ts'
 import type { Database } from '../db/database.ts'
 import { AgentRepository } from '../db/repositories/agent-repository.ts'
 import { AmphoraRepository } from '../db/repositories/amphora-repository.ts'
+import { openCertificateAuthority } from '../drivers/certificates/open-certificate-authority.ts'
 import { controllerTlsMaterial } from '../drivers/certificates/tls-material.ts'
 import { AgentScheduler, LocalAgentCompute } from '../drivers/compute/local-agent-compute.ts'
 import { AmphoraSpareBuilder } from '../controller/spare-amphora-builder.ts'
+import { AgentCertificateRotator } from '../housekeeping/agent-certificate-rotator.ts'
+import type { AmphoraCertificateRotator } from '../housekeeping/certificate-rotation.ts'
 import type { Stoppable } from './run-until-signal.ts'
 
 /** controller_worker.amphora_driver naming Octavia's noop amphora driver: flows change the database only. */
@@ -32,15 +35,7 @@ export function hasDataPlane(config: OctaviaConfig): boolean {
  */
 export async function createDataPlane(config: OctaviaConfig, db: Database): Promise<DataPlane> {
   const ha = config.haproxy_amphora
-  const tls = await controllerTlsMaterial(config, systemClock)
-  const compute = new LocalAgentCompute({
-    agents: new AgentRepository(db, systemClock), amphorae: new AmphoraRepository(db, systemClock),
-    tls: { key: tls.key, cert: tls.cert, ca: tls.ca },
-    retries: {
-      max_retries: ha.connection_max_retries, retry_interval: ha.connection_retry_interval,
-      conn_timeout: ha.rest_request_conn_timeout, read_timeout: ha.rest_request_read_timeout,
-    },
-  })
+  const compute = await createAgentCompute(config, db)
   return {
     compute,
     haproxy: {
@@ -52,6 +47,32 @@ export async function createDataPlane(config: OctaviaConfig, db: Database): Prom
     amp_image_tag: config.controller_worker.amp_image_tag,
     default_zone: config.nova.availability_zone,
   }
+}
+
+/** The registered host agents, reached as the controller reaches them. */
+async function createAgentCompute(config: OctaviaConfig, db: Database): Promise<LocalAgentCompute> {
+  const ha = config.haproxy_amphora
+  const tls = await controllerTlsMaterial(config, systemClock)
+  return new LocalAgentCompute({
+    agents: new AgentRepository(db, systemClock), amphorae: new AmphoraRepository(db, systemClock),
+    tls: { key: tls.key, cert: tls.cert, ca: tls.ca },
+    retries: {
+      max_retries: ha.connection_max_retries, retry_interval: ha.connection_retry_interval,
+      conn_timeout: ha.rest_request_conn_timeout, read_timeout: ha.rest_request_read_timeout,
+    },
+  })
+}
+
+/**
+ * Housekeeping's certificate rotation for the data plane: the local CA signs the host agents new
+ * server certificates, pushed to them as the worker reaches them. `close` drops its connections.
+ */
+export async function createCertificateRotator(config: OctaviaConfig, db: Database, log: Logger):
+  Promise<{ rotator: AmphoraCertificateRotator; close(): void }> {
+  const compute = await createAgentCompute(config, db)
+  const ca = await openCertificateAuthority(config.certificates, systemClock)
+  const rotator = new AgentCertificateRotator({ agents: new AgentRepository(db, systemClock), compute, ca, log })
+  return { rotator, close: () => compute.close() }
 }
 
 /**

@@ -4,6 +4,7 @@ import { createServer as createHttpServer, get as httpGet, type Server } from 'n
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
+import { connect as tlsConnect, type PeerCertificate } from 'node:tls'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { masterStatus, type MasterStatus } from '../../src/agent/haproxy-process.ts'
 import { AgentClient } from '../../src/amphora/agent-client.ts'
@@ -41,11 +42,31 @@ export async function controllerClient(t: TestContext, agent: TestAgent, tls?: {
   return client
 }
 
-export async function clientCertificate(cwd: string): Promise<{ key: string; cert: string; ca: string }> {
-  const ca = await LocalCertificateAuthority.open({
+/** The agent's CA under cwd/var/certs (the one `octavia agent` generated there). */
+export function agentCa(cwd: string, cert_validity_time = 3600): Promise<LocalCertificateAuthority> {
+  return LocalCertificateAuthority.open({
     dir: join(cwd, 'var/certs'), ca_certificate: null, ca_private_key: null, ca_private_key_passphrase: null,
-    signing_digest: 'sha256', cert_validity_time: 3600, clock: systemClock,
+    signing_digest: 'sha256', cert_validity_time, clock: systemClock,
   })
+}
+
+/**
+ * The certificate a TLS server at 127.0.0.1:`port` presents to a new connection (no session
+ * resumed), checked against `tls.ca` and `name`.
+ */
+export function presentedCertificate(port: number, name: string, tls: { key: string; cert: string; ca: string }): Promise<PeerCertificate> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: name, ...tls }, () => {
+      const peer = socket.getPeerCertificate()
+      socket.end()
+      resolve(peer)
+    })
+    socket.on('error', reject)
+  })
+}
+
+export async function clientCertificate(cwd: string): Promise<{ key: string; cert: string; ca: string }> {
+  const ca = await agentCa(cwd)
   const issued = await ca.issueClientCertificate({ common_name: 'octavia-controller' })
   return { key: issued.private_key, cert: issued.certificate, ca: ca.ca_certificate }
 }

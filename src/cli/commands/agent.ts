@@ -31,11 +31,11 @@ async function runAgent(options: GlobalOptions): Promise<number> {
  * Starts the host agent as `octavia agent` runs it (also inside `octavia up`) with its metrics
  * endpoint; `controllers` replaces agent.controllers (`octavia up` names its own health manager,
  * whose port is known only once bound). With `registry` its metrics join that registry (`octavia
- * up` serves them all on one endpoint) instead of agent.metrics. Resolves the bound port and the
- * parts to stop.
+ * up` serves them all on one endpoint) instead of agent.metrics. Resolves the bound port, when
+ * the agent's certificate expires, and the parts to stop.
  */
 export async function startAgentService(config: OctaviaConfig, log: Logger, options: { controllers?: readonly string[]; registry?: Registry } = {}):
-  Promise<{ port: number; parts: Stoppable[] }> {
+  Promise<{ port: number; cert_expiration: Date; parts: Stoppable[] }> {
   const { expires_at, ...tls } = await agentTlsMaterial(config, systemClock)
   log.info({ expires_at, name: config.agent.name }, 'agent certificate')
   const controllers = options.controllers ?? config.agent.controllers
@@ -68,5 +68,5 @@ export async function startAgentService(config: OctaviaConfig, log: Logger, opti
       throw err
     }))
   }
-  return { port: agent.port, parts }
+  return { port: agent.port, cert_expiration: expires_at, parts }
 }

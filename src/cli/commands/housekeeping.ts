@@ -9,7 +9,7 @@ import { openDatabase, type Database } from '../database.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
-import { createSpareBuilder } from '../worker-service.ts'
+import { createCertificateRotator, createSpareBuilder, hasDataPlane } from '../worker-service.ts'
 import { requireSchemaAtHead } from './health-manager.ts'
 
 export function registerHousekeepingCommand(program: Command, cli: CliContext): void {
@@ -26,7 +26,7 @@ async function runHousekeeping(options: GlobalOptions): Promise<number> {
   const parts: Stoppable[] = [{ name: 'database', stop: () => db.close() }]
   try {
     await requireSchemaAtHead(db, 'housekeeping')
-    parts.push(...startHousekeepingService(config, db, log))
+    parts.push(...await startHousekeepingService(config, db, log))
     const metrics = config.manager.metrics
     if (metrics.enabled) {
       const registry = createMetricsRegistry({ service: 'octavia-housekeeping' })
@@ -41,12 +41,22 @@ async function runHousekeeping(options: GlobalOptions): Promise<number> {
 
 /**
  * Starts housekeeping's loops (also inside `octavia up`, whose `announce` wakes its worker for
- * a queued spare build; `octavia housekeeping` leaves the jobs to the workers' polling).
+ * a queued spare build; `octavia housekeeping` leaves the jobs to the workers' polling). With a
+ * data plane, certificate rotation gives the host agents new certificates from the local CA.
  */
-export function startHousekeepingService(config: OctaviaConfig, db: Database, log: Logger, announce?: (jobId: string) => void): Stoppable[] {
+export async function startHousekeepingService(config: OctaviaConfig, db: Database, log: Logger, announce?: (jobId: string) => void):
+  Promise<Stoppable[]> {
   const spareBuilder = createSpareBuilder(config, db, log)
+  const certificates = hasDataPlane(config) ? await createCertificateRotator(config, db, log) : null
   const housekeeping = startHousekeeping({
     config, db, clock: systemClock, log, ...(spareBuilder ? { spareBuilder } : {}), ...(announce ? { announce } : {}),
+    ...(certificates ? { certificateRotator: certificates.rotator } : {}),
   })
-  return [{ name: 'housekeeping', stop: () => housekeeping.stop() }]
+  return [{
+    name: 'housekeeping',
+    stop: async () => {
+      await housekeeping.stop()
+      certificates?.close()
+    },
+  }]
 }

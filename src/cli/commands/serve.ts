@@ -72,7 +72,7 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
       if (hasDataPlane(config)) parts.push(...await startLocalAgent(config, db, log, hm, registry))
     }
     parts.push(...(await startApiService(config, db, log, { registry, announce })))
-    if (mode === 'up') parts.push(...startHousekeepingService(config, db, log, announce))
+    if (mode === 'up') parts.push(...await startHousekeepingService(config, db, log, announce))
   } catch (err) {
     await stopAll(parts, log)
     throw err
@@ -83,17 +83,19 @@ async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number
 /**
  * `octavia up`'s own host agent (DESIGN.md): started like `octavia agent`, heartbeats to this
  * process's health manager unless agent.controllers names others, and registered in the agents
- * table under agent.name with the port it bound, so the worker schedules amphorae onto it.
+ * table under agent.name with the port it bound and its certificate's expiry, so the worker
+ * schedules amphorae onto it and housekeeping rotates that certificate in time.
  */
 async function startLocalAgent(config: OctaviaConfig, db: Database, log: Logger, hm: { address: string; port: number }, registry: Registry):
   Promise<Stoppable[]> {
   const controllers = config.agent.controllers.length > 0 ? config.agent.controllers : [heartbeatTarget(hm)]
-  const { port, parts } = await startAgentService(config, log, { controllers, registry })
+  const { port, cert_expiration, parts } = await startAgentService(config, log, { controllers, registry })
   try {
-    const agent = await new AgentRepository(db, systemClock).register({
-      name: config.agent.name, address: config.agent.bind.address, port, capacity: config.agent.capacity,
-    })
-    log.info({ agent_id: agent.id, name: agent.name, address: agent.address, port }, 'local agent registered')
+    const agents = new AgentRepository(db, systemClock)
+    const agent = await agents.register({ name: config.agent.name, address: config.agent.bind.address, port, capacity: config.agent.capacity })
+    // The agent may have renewed its certificate at start: its amphorae are reached through the new one.
+    await agents.recordCertificate(agent.id, cert_expiration)
+    log.info({ agent_id: agent.id, name: agent.name, address: agent.address, port, cert_expiration }, 'local agent registered')
     return parts
   } catch (err) {
     await stopAll(parts, log)

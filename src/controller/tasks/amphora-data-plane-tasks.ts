@@ -117,7 +117,8 @@ async function vipAddress(ctx: FlowContext, lbId: string, executor: Executor): P
  * The load balancer's amphora: the one it already has (a rerun), else a READY spare of its
  * compute zone claimed for it (its haproxy already runs: the configuration push is a hitless
  * reload), else a new one recorded on the host the compute driver picks (ALLOCATED, STANDALONE,
- * with amp_flavor_id and amp_image_tag).
+ * with amp_flavor_id and amp_image_tag, and the expiry of the host agent's certificate, which
+ * the amphora is reached through).
  */
 export const allocateAmphora = amphoraDatabaseTask(ALLOCATE, async (trx, run, dataPlane): Promise<JsonValue> => {
   const lbId = loadBalancerOf(run)
@@ -128,7 +129,7 @@ export const allocateAmphora = amphoraDatabaseTask(ALLOCATE, async (trx, run, da
   if (spare?.compute_id) return { amphora_id: spare.id, agent_id: spare.compute_id, spare: true }
   const agent = await scheduled(() => dataPlane.compute.schedule(trx))
   const amphora = await run.ctx.amphorae.create({
-    load_balancer_id: lbId, compute_id: agent.id, lb_network_ip: agent.address, role: 'STANDALONE', status: 'ALLOCATED',
+    load_balancer_id: lbId, compute_id: agent.id, lb_network_ip: agent.address, role: 'STANDALONE', status: 'ALLOCATED', cert_expiration: agent.cert_expiration,
     compute_flavor: dataPlane.amp_flavor_id || null, image_id: dataPlane.amp_image_tag || null, ha_ip: await vipAddress(run.ctx, lbId, trx),
   }, trx)
   return { amphora_id: amphora.id, agent_id: agent.id }
@@ -146,7 +147,7 @@ export const allocateReplacementAmphora = amphoraDatabaseTask(ALLOCATE_REPLACEME
   const avoid = old.flatMap((a) => (a.compute_id === null ? [] : [a.compute_id]))
   const agent = await scheduled(() => dataPlane.compute.schedule(trx, { avoid }))
   const amphora = await run.ctx.amphorae.create({
-    load_balancer_id: lbId, compute_id: agent.id, lb_network_ip: agent.address, role: 'STANDALONE', status: 'ALLOCATED',
+    load_balancer_id: lbId, compute_id: agent.id, lb_network_ip: agent.address, role: 'STANDALONE', status: 'ALLOCATED', cert_expiration: agent.cert_expiration,
     compute_flavor: dataPlane.amp_flavor_id || null, image_id: dataPlane.amp_image_tag || null, ha_ip: await vipAddress(run.ctx, lbId, trx),
   }, trx)
   return { amphora_id: amphora.id, agent_id: agent.id, replaces: old.map((a) => ({ amphora_id: a.id, agent_id: a.compute_id })) }

@@ -12,6 +12,7 @@ export interface AgentRegistration {
   port: number
   /** How many amphorae the host accepts; null = no limit. */
   capacity?: number | null
+  /** When the agent's server certificate expires; left as it is when absent (unknown, as to `octavia host register`). */
   cert_expiration?: Date | null
 }
 
@@ -27,13 +28,13 @@ export class AgentRepository {
     const now = this.clock.now()
     const fields = {
       address: registration.address, port: registration.port, capacity: registration.capacity ?? null,
-      cert_expiration: registration.cert_expiration ?? null,
+      ...(registration.cert_expiration !== undefined ? { cert_expiration: registration.cert_expiration } : {}),
     }
     const { numUpdatedRows } = await executor.updateTable('agents').set({ ...fields, updated_at: now })
       .where('name', '=', registration.name).executeTakeFirst()
     if (numUpdatedRows === 0n) {
       await executor.insertInto('agents').values({
-        id: newId(), name: registration.name, ...fields, enabled: true, last_seen: null, created_at: now, updated_at: null,
+        id: newId(), name: registration.name, cert_expiration: null, ...fields, enabled: true, last_seen: null, created_at: now, updated_at: null,
       }).execute()
     }
     const stored = await this.getByName(registration.name, executor)
@@ -60,6 +61,17 @@ export class AgentRepository {
   async touch(id: string, at: Date = this.clock.now(), executor: Executor = this.db.kysely): Promise<boolean> {
     const { numUpdatedRows } = await executor.updateTable('agents').set({ last_seen: at }).where('id', '=', id).executeTakeFirst()
     return numUpdatedRows > 0n
+  }
+
+  /**
+   * Records the agent's new certificate expiry on it and on every amphora it runs (they are all
+   * reached through that certificate, so none is due for rotation any more).
+   */
+  async recordCertificate(id: string, expiresAt: Date, executor: Executor = this.db.kysely): Promise<void> {
+    const now = this.clock.now()
+    await executor.updateTable('agents').set({ cert_expiration: expiresAt, updated_at: now }).where('id', '=', id).execute()
+    await executor.updateTable('amphora').set({ cert_expiration: expiresAt, updated_at: now })
+      .where('compute_id', '=', id).where('status', '!=', 'DELETED').execute()
   }
 
   async setEnabled(id: string, enabled: boolean, executor: Executor = this.db.kysely): Promise<boolean> {

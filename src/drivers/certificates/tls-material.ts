@@ -4,6 +4,7 @@ import type { Clock } from '../../common/clock.ts'
 import { isWildcard, parseIp } from '../../config/ip-address.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { certificateExpiry } from './certificate-files.ts'
+import type { CertificateSubject } from './certificate-generator.ts'
 import { ensureCertificateFiles } from './ensure-certificate-files.ts'
 import { GENERATED_CA_DIR, openCertificateAuthority } from './open-certificate-authority.ts'
 
@@ -17,6 +18,11 @@ export interface TlsMaterial {
   expires_at: Date
 }
 
+/** The agent's material, with the file that keeps its server certificate (certificate then key). */
+export interface AgentTlsMaterial extends TlsMaterial {
+  file: string
+}
+
 // Octavia's default paths: left at them with nothing there, the local CA provides instead.
 const DEFAULT_CLIENT_CERT = '/etc/octavia/certs/client.pem'
 
@@ -25,23 +31,29 @@ const DEFAULT_CLIENT_CERT = '/etc/octavia/certs/client.pem'
  * (operator-provisioned), otherwise one for agent.name signed by the local CA and kept under
  * agent.state_dir/tls, renewed within house_keeping.cert_expiry_buffer of its expiry.
  */
-export async function agentTlsMaterial(config: OctaviaConfig, clock: Clock, caDir = GENERATED_CA_DIR): Promise<TlsMaterial> {
+export async function agentTlsMaterial(config: OctaviaConfig, clock: Clock, caDir = GENERATED_CA_DIR): Promise<AgentTlsMaterial> {
   const { agent_server_cert, agent_server_ca } = config.amphora_agent
   if (existsSync(agent_server_cert) && existsSync(agent_server_ca)) {
     const pem = readFileSync(agent_server_cert, 'utf8')
-    return { key: pem, cert: pem, ca: readFileSync(agent_server_ca, 'utf8'), expires_at: certificateExpiry(pem) }
+    return { key: pem, cert: pem, ca: readFileSync(agent_server_ca, 'utf8'), expires_at: certificateExpiry(pem), file: agent_server_cert }
   }
   const ca = await openCertificateAuthority(config.certificates, clock, caDir)
   const dir = join(config.agent.state_dir, 'tls')
   const files = { cert: join(dir, 'server.pem'), key: null, all: null, ca: join(dir, 'client_ca.pem') }
-  const address = parseIp(config.agent.bind.address)
-  const { expires_at } = await ensureCertificateFiles(files, ca, () => ca.issueServerCertificate({
-    common_name: config.agent.name,
-    dns_names: [config.agent.name],
-    ip_addresses: address !== null && !isWildcard(address) ? [config.agent.bind.address] : [],
-  }), { now: clock.now(), renew_before_seconds: config.house_keeping.cert_expiry_buffer })
+  const { expires_at } = await ensureCertificateFiles(files, ca, () => ca.issueServerCertificate(agentCertificateSubject(config.agent.name, config.agent.bind.address)),
+    { now: clock.now(), renew_before_seconds: config.house_keeping.cert_expiry_buffer })
   const pem = readFileSync(files.cert, 'utf8')
-  return { key: pem, cert: pem, ca: ca.ca_certificate, expires_at }
+  return { key: pem, cert: pem, ca: ca.ca_certificate, expires_at, file: files.cert }
+}
+
+/**
+ * Who an agent's server certificate is for: its name (what the controller checks), and the
+ * address it listens on unless that is a wildcard. The agent at start and the controller's
+ * rotation (agent-certificate-rotator.ts) issue the same.
+ */
+export function agentCertificateSubject(name: string, address: string): CertificateSubject {
+  const parsed = parseIp(address)
+  return { common_name: name, dns_names: [name], ip_addresses: parsed !== null && !isWildcard(parsed) ? [address] : [] }
 }
 
 /**

@@ -1,0 +1,52 @@
+import type { Logger } from '../common/logger.ts'
+import type { AgentRepository } from '../db/repositories/agent-repository.ts'
+import type { Amphora } from '../db/repositories/amphora-repository.ts'
+import type { CertificateGenerator } from '../drivers/certificates/certificate-generator.ts'
+import { agentCertificateSubject } from '../drivers/certificates/tls-material.ts'
+import { UnknownHost, type ComputeDriver } from '../drivers/compute/local-agent-compute.ts'
+import type { AmphoraCertificateRotator } from './certificate-rotation.ts'
+
+export interface AgentCertificateRotatorOptions {
+  agents: AgentRepository
+  compute: Pick<ComputeDriver, 'clientFor'>
+  /** The local CA (certificates section) that the agents' certificates chain to. */
+  ca: CertificateGenerator
+  log: Logger
+}
+
+/**
+ * Certificate rotation for amphorae on host agents (spec/flows.md §7.2, per host): an amphora is
+ * reached through its agent's server certificate, so rotating it means the local CA signs the
+ * agent a new one (same subject as the agent issues itself at start), which is pushed with
+ * PUT /1.0/certificate (the agent swaps it in for new connections; haproxy is not touched), and
+ * the new expiry is recorded on the agent and on all its amphorae, so that the agent's other
+ * amphorae are not rotated again. Amphorae of one agent claimed at the same time share one rotation.
+ */
+export class AgentCertificateRotator implements AmphoraCertificateRotator {
+  readonly #inFlight = new Map<string, Promise<Date>>()
+
+  constructor(private readonly options: AgentCertificateRotatorOptions) {}
+
+  rotate(amphora: Amphora): Promise<Date> {
+    const agentId = amphora.compute_id
+    if (agentId === null) return Promise.reject(new Error(`amphora ${amphora.id} runs on no host agent`))
+    let rotation = this.#inFlight.get(agentId)
+    if (rotation === undefined) {
+      rotation = this.#rotateAgent(agentId).finally(() => this.#inFlight.delete(agentId))
+      this.#inFlight.set(agentId, rotation)
+    }
+    return rotation
+  }
+
+  async #rotateAgent(agentId: string): Promise<Date> {
+    const { agents, compute, ca, log } = this.options
+    const agent = await agents.get(agentId)
+    if (agent === undefined) throw new UnknownHost(agentId)
+    const issued = await ca.issueServerCertificate(agentCertificateSubject(agent.name, agent.address))
+    const client = await compute.clientFor(agent.id)
+    const answer = await client.replaceServerCertificate(`${issued.certificate.trimEnd()}\n${issued.private_key}`)
+    await agents.recordCertificate(agent.id, issued.expires_at)
+    log.info({ agent_id: agent.id, name: agent.name, serial: answer.serial, expires_at: issued.expires_at }, 'host agent certificate rotated')
+    return issued.expires_at
+  }
+}
