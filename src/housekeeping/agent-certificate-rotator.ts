@@ -32,16 +32,37 @@ export class AgentCertificateRotator implements AmphoraCertificateRotator {
     if (agentId === null) return Promise.reject(new Error(`amphora ${amphora.id} runs on no host agent`))
     let rotation = this.#inFlight.get(agentId)
     if (rotation === undefined) {
-      rotation = this.#rotateAgent(agentId).finally(() => this.#inFlight.delete(agentId))
+      rotation = this.#rotateAgent(agentId, amphora.cert_expiration).finally(() => this.#inFlight.delete(agentId))
       this.#inFlight.set(agentId, rotation)
     }
     return rotation
   }
 
-  async #rotateAgent(agentId: string): Promise<Date> {
+  /**
+   * Agents registered without a known certificate expiry (`octavia host register`) are asked for
+   * it (GET /1.0/details, one attempt); amphorae allocated before it was known get it too.
+   */
+  async learnExpiries(): Promise<void> {
+    const { agents, compute, log } = this.options
+    for (const agent of await agents.withUnknownCertificateExpiry()) {
+      try {
+        const expiresAt = agent.cert_expiration ?? new Date((await (await compute.clientFor(agent.id, { quick: true })).details()).cert_expiration)
+        if (Number.isNaN(expiresAt.getTime())) throw new Error('the agent does not report its certificate expiry')
+        await agents.recordCertificate(agent.id, expiresAt)
+        log.info({ agent_id: agent.id, name: agent.name, expires_at: expiresAt }, 'host agent certificate expiry recorded')
+      } catch (err) {
+        log.warn({ err, agent_id: agent.id, name: agent.name }, 'host agent certificate expiry unknown; its amphorae are not rotated')
+      }
+    }
+  }
+
+  async #rotateAgent(agentId: string, claimedExpiry: Date | null): Promise<Date> {
     const { agents, compute, ca, log } = this.options
     const agent = await agents.get(agentId)
     if (agent === undefined) throw new UnknownHost(agentId)
+    // The agent got a newer certificate after this amphora was claimed (a rotation for another of
+    // its amphorae just finished): that one is the amphora's too.
+    if (agent.cert_expiration !== null && claimedExpiry !== null && agent.cert_expiration > claimedExpiry) return agent.cert_expiration
     const issued = await ca.issueServerCertificate(agentCertificateSubject(agent.name, agent.address))
     const client = await compute.clientFor(agent.id)
     const answer = await client.replaceServerCertificate(`${issued.certificate.trimEnd()}\n${issued.private_key}`)

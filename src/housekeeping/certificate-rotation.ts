@@ -12,6 +12,8 @@ import { HousekeepingRepository } from '../db/repositories/housekeeping-reposito
  */
 export interface AmphoraCertificateRotator {
   rotate(amphora: Amphora): Promise<Date>
+  /** Before each scan: records the expiries the data plane can learn for amphorae that have none. */
+  learnExpiries?(): Promise<void>
 }
 
 export interface CertificateRotationOptions {
@@ -50,6 +52,8 @@ export class CertificateRotation {
     const { rotator, clock, expiryBuffer, threads } = this.options
     const result: RotationResult = { rotated: [], failed: [] }
     if (!rotator) return result
+    // An amphora without an expiry is never due: learn what can be learnt first.
+    await rotator.learnExpiries?.().catch((err: unknown) => this.options.log.warn({ err }, 'amphora certificate expiries not learnt'))
     const before = new Date(clock.now().getTime() + expiryBuffer * 1000)
     const workers = Array.from({ length: Math.max(1, threads) }, async () => {
       for (let amphora = await this.#repository.claimCertificateRotation(before); amphora;

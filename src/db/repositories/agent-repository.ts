@@ -74,6 +74,15 @@ export class AgentRepository {
       .where('compute_id', '=', id).where('status', '!=', 'DELETED').execute()
   }
 
+  /** Agents whose certificate expiry is unknown, or not yet recorded on all of their amphorae. */
+  withUnknownCertificateExpiry(executor: Executor = this.db.kysely): Promise<Agent[]> {
+    return executor.selectFrom('agents').selectAll().where((eb) => eb.or([
+      eb('agents.cert_expiration', 'is', null),
+      eb.exists(eb.selectFrom('amphora').select('amphora.id').whereRef('amphora.compute_id', '=', 'agents.id')
+        .where('amphora.cert_expiration', 'is', null).where('amphora.status', '!=', 'DELETED')),
+    ])).orderBy('name').execute()
+  }
+
   async setEnabled(id: string, enabled: boolean, executor: Executor = this.db.kysely): Promise<boolean> {
     const { numUpdatedRows } = await executor.updateTable('agents').set({ enabled, updated_at: this.clock.now() })
       .where('id', '=', id).executeTakeFirst()
