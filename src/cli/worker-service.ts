@@ -71,7 +71,9 @@ export async function createCertificateRotator(config: OctaviaConfig, db: Databa
   Promise<{ rotator: AmphoraCertificateRotator; close(): void }> {
   const compute = await createAgentCompute(config, db)
   const ca = await openCertificateAuthority(config.certificates, systemClock)
-  const rotator = new AgentCertificateRotator({ agents: new AgentRepository(db, systemClock), compute, ca, log })
+  const rotator = new AgentCertificateRotator({
+    agents: new AgentRepository(db, systemClock), amphorae: new AmphoraRepository(db, systemClock), compute, ca, log,
+  })
   return { rotator, close: () => compute.close() }
 }
 

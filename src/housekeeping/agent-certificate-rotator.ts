@@ -1,6 +1,6 @@
 import type { Logger } from '../common/logger.ts'
 import type { AgentRepository } from '../db/repositories/agent-repository.ts'
-import type { Amphora } from '../db/repositories/amphora-repository.ts'
+import type { Amphora, AmphoraRepository } from '../db/repositories/amphora-repository.ts'
 import type { CertificateGenerator } from '../drivers/certificates/certificate-generator.ts'
 import { agentCertificateSubject } from '../drivers/certificates/tls-material.ts'
 import { UnknownHost, type ComputeDriver } from '../drivers/compute/local-agent-compute.ts'
@@ -8,6 +8,7 @@ import type { AmphoraCertificateRotator } from './certificate-rotation.ts'
 
 export interface AgentCertificateRotatorOptions {
   agents: AgentRepository
+  amphorae: AmphoraRepository
   compute: Pick<ComputeDriver, 'clientFor'>
   /** The local CA (certificates section) that the agents' certificates chain to. */
   ca: CertificateGenerator
@@ -32,7 +33,7 @@ export class AgentCertificateRotator implements AmphoraCertificateRotator {
     if (agentId === null) return Promise.reject(new Error(`amphora ${amphora.id} runs on no host agent`))
     let rotation = this.#inFlight.get(agentId)
     if (rotation === undefined) {
-      rotation = this.#rotateAgent(agentId, amphora.cert_expiration).finally(() => this.#inFlight.delete(agentId))
+      rotation = this.#rotateAgent(agentId, amphora).finally(() => this.#inFlight.delete(agentId))
       this.#inFlight.set(agentId, rotation)
     }
     return rotation
@@ -56,13 +57,13 @@ export class AgentCertificateRotator implements AmphoraCertificateRotator {
     }
   }
 
-  async #rotateAgent(agentId: string, claimedExpiry: Date | null): Promise<Date> {
-    const { agents, compute, ca, log } = this.options
+  async #rotateAgent(agentId: string, claimed: Amphora): Promise<Date> {
+    const { agents, amphorae, compute, ca, log } = this.options
+    // Another rotation of this agent recorded its new expiry on the amphora after the claim read it.
+    const current = (await amphorae.get(claimed.id))?.cert_expiration ?? null
+    if (current !== null && claimed.cert_expiration !== null && current.getTime() !== claimed.cert_expiration.getTime()) return current
     const agent = await agents.get(agentId)
     if (agent === undefined) throw new UnknownHost(agentId)
-    // The agent got a newer certificate after this amphora was claimed (a rotation for another of
-    // its amphorae just finished): that one is the amphora's too.
-    if (agent.cert_expiration !== null && claimedExpiry !== null && agent.cert_expiration > claimedExpiry) return agent.cert_expiration
     const issued = await ca.issueServerCertificate(agentCertificateSubject(agent.name, agent.address))
     const client = await compute.clientFor(agent.id)
     const answer = await client.replaceServerCertificate(`${issued.certificate.trimEnd()}\n${issued.private_key}`)

@@ -81,6 +81,10 @@ test('housekeeping in `octavia up` rotates the certificate of an agent near expi
   const after = await until('the agent presenting a new certificate', async () => {
     const peer = await presentedCertificate(agentPort, agentName, tls)
     return peer.serialNumber !== before.serialNumber ? peer : undefined
+  }).catch((err: Error) => {
+    // What housekeeping did instead, for the failure message.
+    const lines = up.service.logs.filter((l) => /certificate|housekeeping|task/i.test(String(l.msg)))
+    throw new Error(`${err.message}; amphora ${JSON.stringify(webAmphora)}; log: ${JSON.stringify(lines)}`)
   })
   assert.ok(notAfter(after) > Date.now() + 1000)
 

@@ -16,7 +16,7 @@ import { ENGINES, withTestDatabase } from '../helpers/test-database.ts'
 const DAY = 86_400
 const log = createLogger({ level: 'silent' })
 
-test('host agent certificates: expiries learnt from the agent, one rotation per agent for all its amphorae, an unreachable agent fails', async (t) => {
+test('host agent certificates: expiries learnt from the agent, one rotation for all the amphorae of an agent, an unreachable agent fails', async (t) => {
   const cwd = agentWorkDir(t)
   const agent = await startTestAgent(t, cwd)
   const tls = await clientCertificate(cwd)
@@ -44,8 +44,9 @@ test('host agent certificates: expiries learnt from the agent, one rotation per 
       agents, amphorae, tls, retries: { max_retries: 1, retry_interval: 0, conn_timeout: 5, read_timeout: 30 },
     })
     t.after(() => compute.close())
-    const rotator = new AgentCertificateRotator({ agents, compute, ca, log })
-    const rotation = (buffer: number) => new CertificateRotation({ db, clock: systemClock, log, expiryBuffer: buffer, threads: 2, rotator })
+    const rotator = new AgentCertificateRotator({ agents, amphorae, compute, ca, log })
+    // One at a time: which amphorae are claimed does not depend on how fast each rotation goes.
+    const rotation = (buffer: number) => new CertificateRotation({ db, clock: systemClock, log, expiryBuffer: buffer, threads: 1, rotator })
 
     // Nothing due; the agent's expiry is learnt and recorded on it and its amphorae.
     const before = await notAfter()
@@ -57,7 +58,10 @@ test('host agent certificates: expiries learnt from the agent, one rotation per 
     // Everything due: the agent (a day before its certificate expires) and the lost one.
     const count = replaced()
     const result = await rotation(Math.ceil((before.expires.getTime() - Date.now()) / 1000) + DAY).run()
-    assert.deepEqual(result.rotated.sort(), [first.id, second.id].sort())
+    // The lost one is claimed first (it expires first) and fails; one of the agent's amphorae is
+    // rotated, after which the other is not due any more.
+    assert.equal(result.rotated.length, 1)
+    assert.ok([first.id, second.id].includes(result.rotated[0]!))
     assert.deepEqual(result.failed, [lost.id])
     const after = await notAfter()
     assert.notEqual(after.serial, before.serial)
