@@ -28,7 +28,7 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   // others. Octavia's noop amphora driver unless a test asks for the data plane: parallel
   // instances would otherwise hand out the same VIPs of the default subnet.
   return {
-    ...env, OCTAVIA_LOG_LEVEL: 'info', OCTAVIA__HEALTH_MANAGER__BIND_PORT: '0', OCTAVIA__AGENT__BIND__PORT: '0',
+    ...env, OCTAVIA_LOG_LEVEL: 'info', OCTAVIA__HEALTH_MANAGER__BIND_PORT: '0', OCTAVIA__HAPROXY_AMPHORA__BIND_PORT: '0',
     OCTAVIA__CONTROLLER_WORKER__AMPHORA_DRIVER: 'amphora_noop_driver', ...extra,
   }
 }
