@@ -21,11 +21,14 @@ export interface TestAgent {
   metricsUrl: string
 }
 
-/** Starts `octavia agent` on a free port in `cwd` (a scratch directory by default). */
-export async function startTestAgent(t: TestContext, cwd = agentWorkDir(t)): Promise<TestAgent> {
+/** Starts `octavia agent` on a free port in `cwd` (a scratch directory by default), with more `--set` options if given. */
+export async function startTestAgent(t: TestContext, cwd = agentWorkDir(t), settings: string[] = []): Promise<TestAgent> {
   const service = startOctavia(t, [
-    '--set', 'octavia.agent.bind.port=0', '--set', 'octavia.agent.metrics.port=0', '--set', `octavia.agent.name=${AGENT_NAME}`, 'agent',
+    '--set', 'octavia.agent.bind.port=0', '--set', 'octavia.agent.metrics.port=0', '--set', `octavia.agent.name=${AGENT_NAME}`,
+    ...settings.flatMap((setting) => ['--set', setting]), 'agent',
   ], { cwd })
+  const started = agentsIn.get(cwd) ?? []
+  agentsIn.set(cwd, [...started, service])
   const line = await service.waitForLog((l) => l.msg === 'agent listening')
   const metrics = await service.waitForLog((l) => l.msg === 'metrics listening')
   return { cwd, service, port: line.port as number, metricsUrl: metrics.url as string }
@@ -71,16 +74,25 @@ export async function clientCertificate(cwd: string): Promise<{ key: string; cer
   return { key: issued.private_key, cert: issued.certificate, ca: ca.ca_certificate }
 }
 
+/** The agents startTestAgent started in a working directory, stopped before it is removed. */
+const agentsIn = new Map<string, RunningService[]>()
+
 /**
- * A scratch working directory for an agent, removed after the test once every haproxy the
- * agent started there is stopped (by the pids in their pid files), whatever state the test
- * left them in. One hook does both, in that order: the pid files are gone with the directory.
+ * A scratch working directory for an agent, removed after the test once the agents started
+ * there and every haproxy they started are stopped (by the pids in their pid files), whatever
+ * state the test left them in. One hook does all of it, in that order: after hooks run in the
+ * order they were added, so a later hook would stop an agent only after its directory went
+ * (while it was still writing tenant logs there, or restarting a stopped haproxy).
  */
 export function agentWorkDir(t: TestContext): string {
   const cwd = mkdtempSync(join(tmpdir(), 'octavia-agent-'))
   t.after(async () => {
+    for (const service of agentsIn.get(cwd) ?? []) {
+      if (service.child.exitCode === null && service.child.signalCode === null) await service.stop('SIGKILL')
+    }
+    agentsIn.delete(cwd)
     await stopAmphorae(cwd)
-    rmSync(cwd, { recursive: true, force: true })
+    rmSync(cwd, { recursive: true, force: true, maxRetries: 5 })
   })
   return cwd
 }

@@ -12,10 +12,9 @@ import { LoadBalancerRepository } from '../../src/db/repositories/load-balancer-
 import { LocalAgentCompute } from '../../src/drivers/compute/local-agent-compute.ts'
 import { computeReaper, type AmphoraReaper } from '../../src/health/amphora-reaper.ts'
 import { graph, healthMonitor, listener, member, pool, SETTINGS } from '../amphora/graph-fixtures.ts'
-import { AGENT_NAME, agentWorkDir, clientCertificate, controllerClient, freeVip, get, httpBackend } from '../agent/agent-harness.ts'
+import { AGENT_NAME, agentWorkDir, clientCertificate, controllerClient, freeVip, get, httpBackend, startTestAgent } from '../agent/agent-harness.ts'
 import { seedListener, seedMember, seedPool } from '../helpers/db-seed.ts'
 import { TEST_HEARTBEAT_KEY, operatingStatus, startHealthHarness } from '../helpers/health-harness.ts'
-import { startOctavia } from '../helpers/run-octavia.ts'
 import { withTestDatabase } from '../helpers/test-database.ts'
 
 // The agent's heartbeats (src/agent/heartbeat-sender.ts) from a real haproxy, through the health
@@ -81,15 +80,12 @@ test('heartbeats from a real haproxy drive member, pool and load balancer status
 
   // A real agent reporting to this health manager every second.
   const cwd = agentWorkDir(t)
-  const service = startOctavia(t, [
-    '--set', 'octavia.agent.bind.port=0', '--set', 'octavia.agent.metrics.port=0', '--set', `octavia.agent.name=${AGENT_NAME}`,
-    '--set', `octavia.agent.controllers=["127.0.0.1:${hm.receiver.port}"]`, '--set', `octavia.health_manager.heartbeat_key=${TEST_HEARTBEAT_KEY}`,
-    '--set', 'octavia.health_manager.heartbeat_interval=1', 'agent',
-  ], { cwd })
-  const started = await service.waitForLog((line) => line.msg === 'agent listening')
-  await service.waitForLog((line) => line.msg === 'metrics listening')
-  const client = await controllerClient(t, { cwd, service, port: started.port as number, metricsUrl: '' })
-  await new AgentRepository(db, systemClock).register({ name: AGENT_NAME, address: '127.0.0.1', port: started.port as number, capacity: 10 })
+  const agent = await startTestAgent(t, cwd, [
+    `octavia.agent.controllers=["127.0.0.1:${hm.receiver.port}"]`, `octavia.health_manager.heartbeat_key=${TEST_HEARTBEAT_KEY}`,
+    'octavia.health_manager.heartbeat_interval=1',
+  ])
+  const client = await controllerClient(t, agent)
+  await new AgentRepository(db, systemClock).register({ name: AGENT_NAME, address: '127.0.0.1', port: agent.port, capacity: 10 })
   const compute = new LocalAgentCompute({
     agents: new AgentRepository(db, systemClock), amphorae, tls: await clientCertificate(cwd),
     retries: { max_retries: 1, retry_interval: 0, conn_timeout: 5, read_timeout: 10 },
@@ -122,5 +118,5 @@ test('heartbeats from a real haproxy drive member, pool and load balancer status
   await new LoadBalancerRepository(db, systemClock).markDeleted(lb.id)
   await until('the amphora deleted on its agent', async () => (await client.listAmphorae()).every((x) => x.id !== amphora.id))
   assert.ok(hm.counters.reaped >= 1)
-  assert.equal(await service.stop('SIGTERM'), 0)
+  assert.equal(await agent.service.stop('SIGTERM'), 0)
 })
