@@ -9,8 +9,8 @@ scripts/setup.sh
 scripts/test-services.sh
 npx tsc --noEmit
 npx eslint --max-warnings 0 .
-# The real-client tests are the longest (about a second per `openstack` call): they start first,
-# so the rest of the suite runs beside them instead of after them.
+# The real-client tests wait on the client's --wait polling (3 s a round): they start first, so
+# the rest of the suite runs beside them instead of after them.
 mapfile -t files < <(find test -name '*.test.ts' | sort | awk '/openstack-client/ { print; next } { rest[n++] = $0 } END { for (i = 0; i < n; i++) print rest[i] }')
 # Budget: the whole suite must finish well inside 15 minutes on 2 cores.
 exec timeout --signal=TERM 840 node --import tsx --test --test-concurrency=3 --test-timeout=300000 "${files[@]}"

@@ -8,7 +8,7 @@ import { openstack, openstackJson } from '../helpers/openstack-client.ts'
 
 // The real `openstack loadbalancer amphora ...` client (python3-octaviaclient 3.1) against the
 // API listening on loopback. No provider creates amphorae yet, so the rows are inserted here.
-// About a second per call: each subcommand runs once, independent reads in parallel.
+// Each subcommand runs once, independent reads in parallel.
 
 type Json = Record<string, unknown>
 

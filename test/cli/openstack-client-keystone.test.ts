@@ -62,7 +62,7 @@ test('octavia up with the keystone identity engine, used by the openstack client
     assert.equal(otherList.code, 0, otherList.stderr)
     assert.deepEqual(JSON.parse(otherList.stdout), [])
 
-    // The same callers over HTTP with their own tokens (a client run costs seconds).
+    // The same callers over HTTP with their own tokens.
     const as = async (user: typeof alice, path: string) => fetch(`${endpoint}/v2/lbaas/${path}`, {
       headers: { 'x-auth-token': (await keystone.issueToken({ user: user.name, password: user.password, project: user.projectName })).token },
     })

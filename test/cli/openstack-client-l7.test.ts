@@ -5,7 +5,7 @@ import { openstack, openstackJson } from '../helpers/openstack-client.ts'
 import { scratchDir, startOctavia } from '../helpers/run-octavia.ts'
 
 // The real `openstack loadbalancer l7policy` and `l7rule` commands against one `octavia up`.
-// Each client call costs about a second, so every command runs once; the load balancer,
+// Every command runs once (the rules are tested over HTTP); the load balancer,
 // listener and pool they need are made over plain HTTP, and `set`/`unset` (which print
 // nothing) are read back over HTTP too.
 

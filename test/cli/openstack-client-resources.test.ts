@@ -5,7 +5,7 @@ import { openstack, openstackJson } from '../helpers/openstack-client.ts'
 import { scratchDir, startOctavia } from '../helpers/run-octavia.ts'
 
 // The real `openstack loadbalancer` client driving listeners, pools, members and health monitors
-// against one `octavia up`. Each call costs about a second, so every command runs once; `set` and
+// against one `octavia up`. Every command runs once (the rules are tested over HTTP); `set` and
 // `unset` print nothing, so their effect is read back over plain HTTP. Independent reads run in
 // parallel to keep the file short.
 

@@ -1,11 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { DEFAULT_SUBNET_ID } from '../../src/config/defaults.ts'
-import { openstack, openstackJson } from '../helpers/openstack-client.ts'
+import { openstack, openstackJson, openstackProcess } from '../helpers/openstack-client.ts'
 import { scratchDir, startOctavia } from '../helpers/run-octavia.ts'
 
-// The real `openstack loadbalancer` client against `octavia up`. About a second per call, so
-// each command is covered once here; the rules themselves are tested over HTTP.
+// The real `openstack loadbalancer` client against `octavia up`. Each command is covered once
+// here; the rules themselves are tested over HTTP. The first runs as its own /usr/bin/openstack
+// process, as a tenant's shell runs it; the rest share the helper's runner (same client code,
+// without a second of interpreter start-up per command).
 
 test('openstack loadbalancer create/list/show/set/unset/stats/status/delete against octavia up', async (t) => {
   const service = startOctavia(t, ['--set', 'octavia.api.bind.port=0', '--set', 'octavia.api.metrics.port=0', 'up'], { cwd: scratchDir(t) })
@@ -13,7 +15,9 @@ test('openstack loadbalancer create/list/show/set/unset/stats/status/delete agai
   const endpoint = `http://127.0.0.1:${String(api.port)}`
 
   // --vip-subnet-id by name: the client resolves it through our Neutron subset.
-  const created = await openstackJson(endpoint, ['loadbalancer', 'create', '--name', 'web', '--vip-subnet-id', 'local', '--tag', 'blue', '--wait'])
+  const create = await openstackProcess(endpoint, ['loadbalancer', 'create', '--name', 'web', '--vip-subnet-id', 'local', '--tag', 'blue', '--wait', '-f', 'json'])
+  assert.equal(create.code, 0, create.stderr)
+  const created = JSON.parse(create.stdout) as Record<string, unknown>
   assert.equal(created.name, 'web')
   assert.equal(created.provisioning_status, 'ACTIVE')
   assert.equal(created.vip_subnet_id, DEFAULT_SUBNET_ID)
