@@ -62,14 +62,56 @@ export function encodeHeartbeat(document: HeartbeatDocument, key: string | Buffe
   return Buffer.concat([payload, digest === 'hex' ? Buffer.from(mac.toString('hex'), 'latin1') : mac])
 }
 
-/** The JSON inside, if `digest` authenticates `payload`; undefined when it does not or the payload is not zlib JSON. */
-function unwrap(payload: Buffer, digest: Buffer, expected: Buffer): unknown {
+/** The inflated bytes, if `digest` authenticates `payload` and it inflates; undefined when not. */
+function inflateAuthentic(payload: Buffer, digest: Buffer, expected: Buffer): Buffer | undefined {
   if (digest.length !== expected.length || !timingSafeEqual(digest, expected)) return undefined
   try {
-    return JSON.parse(inflateSync(payload, INFLATE_OPTIONS).toString('utf8')) as unknown
+    return inflateSync(payload, INFLATE_OPTIONS)
   } catch {
-    // Authentic but not zlib JSON: the caller tries the other digest form, then rejects the packet.
+    // Authentic but not zlib: no document, rejected as a forgery is.
     return undefined
+  }
+}
+
+/**
+ * decodeHeartbeat's first half, for a receiver that parses elsewhere (heartbeat-socket-thread.ts):
+ * checks the digest (hex, then legacy binary) and returns the inflated JSON text, unparsed.
+ * Throws HeartbeatRejected ('oversized' or 'hmac').
+ */
+export function verifyHeartbeat(datagram: Buffer, key: HeartbeatKey): string {
+  if (datagram.length > HEARTBEAT_MAX_DATAGRAM) throw new HeartbeatRejected('oversized', `datagram of ${datagram.length} bytes`)
+  const secret = typeof key === 'string' ? keyBytes(key) : key
+  let inflated: Buffer | undefined
+  if (datagram.length > HEX_DIGEST_LENGTH) {
+    const payload = datagram.subarray(0, datagram.length - HEX_DIGEST_LENGTH)
+    const expected = Buffer.from(createHmac('sha256', secret).update(payload).digest('hex'), 'latin1')
+    inflated = inflateAuthentic(payload, datagram.subarray(datagram.length - HEX_DIGEST_LENGTH), expected)
+  }
+  if (inflated === undefined && datagram.length > BINARY_DIGEST_LENGTH) {
+    const payload = datagram.subarray(0, datagram.length - BINARY_DIGEST_LENGTH)
+    inflated = inflateAuthentic(payload, datagram.subarray(datagram.length - BINARY_DIGEST_LENGTH), hmac(secret, payload))
+  }
+  if (inflated === undefined) throw new HeartbeatRejected('hmac', 'no digest form authenticates the datagram')
+  return inflated.toString('utf8')
+}
+
+/**
+ * decodeHeartbeat's second half: the document in a verified datagram's text. Text that is not
+ * JSON is 'hmac', as decodeHeartbeat has it (no digest form yields a document); JSON that is
+ * not a heartbeat is 'malformed'.
+ */
+export function parseHeartbeatText(text: string): HeartbeatDocument {
+  let value: unknown
+  try {
+    value = JSON.parse(text) as unknown
+  } catch {
+    throw new HeartbeatRejected('hmac', 'the authenticated payload is not JSON')
+  }
+  try {
+    return parseHeartbeatDocument(value)
+  } catch (err) {
+    if (err instanceof MalformedHeartbeat) throw new HeartbeatRejected('malformed', err.message)
+    throw err
   }
 }
 
@@ -78,23 +120,5 @@ function unwrap(payload: Buffer, digest: Buffer, expected: Buffer): unknown {
  * trailing 32-byte binary digest; throws HeartbeatRejected when neither yields a document.
  */
 export function decodeHeartbeat(datagram: Buffer, key: HeartbeatKey): HeartbeatDocument {
-  if (datagram.length > HEARTBEAT_MAX_DATAGRAM) throw new HeartbeatRejected('oversized', `datagram of ${datagram.length} bytes`)
-  const secret = typeof key === 'string' ? keyBytes(key) : key
-  let value: unknown
-  if (datagram.length > HEX_DIGEST_LENGTH) {
-    const payload = datagram.subarray(0, datagram.length - HEX_DIGEST_LENGTH)
-    const expected = Buffer.from(createHmac('sha256', secret).update(payload).digest('hex'), 'latin1')
-    value = unwrap(payload, datagram.subarray(datagram.length - HEX_DIGEST_LENGTH), expected)
-  }
-  if (value === undefined && datagram.length > BINARY_DIGEST_LENGTH) {
-    const payload = datagram.subarray(0, datagram.length - BINARY_DIGEST_LENGTH)
-    value = unwrap(payload, datagram.subarray(datagram.length - BINARY_DIGEST_LENGTH), hmac(secret, payload))
-  }
-  if (value === undefined) throw new HeartbeatRejected('hmac', 'no digest form authenticates the datagram')
-  try {
-    return parseHeartbeatDocument(value)
-  } catch (err) {
-    if (err instanceof MalformedHeartbeat) throw new HeartbeatRejected('malformed', err.message)
-    throw err
-  }
+  return parseHeartbeatText(verifyHeartbeat(datagram, key))
 }

@@ -34,9 +34,9 @@ export class HeartbeatCounters {
     }
   }
 
-  countReceived(): void {
-    this.received++
-    this.#metrics?.received.inc()
+  countReceived(n = 1): void {
+    this.received += n
+    this.#metrics?.received.inc(n)
   }
 
   countAccepted(): void {

@@ -1,11 +1,11 @@
-import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
-import { isIP } from 'node:net'
+import { Worker } from 'node:worker_threads'
 import type { Clock } from '../common/clock.ts'
 import type { Logger } from '../common/logger.ts'
-import { HeartbeatRejected, decodeHeartbeat, heartbeatKey } from './heartbeat-codec.ts'
 import type { HeartbeatCounters, HeartbeatDrop } from './heartbeat-counters.ts'
 import type { HeartbeatDocument } from './heartbeat-document.ts'
+import { HeartbeatRejected, parseHeartbeatText } from './heartbeat-codec.ts'
+import type { SocketThreadMessage, SocketThreadSettings } from './heartbeat-socket-thread.ts'
 import { SequenceGuard } from './sequence-guard.ts'
 
 export interface HeartbeatReceiverOptions {
@@ -32,66 +32,106 @@ export interface HeartbeatReceiver {
 }
 
 const DROP_LOG_INTERVAL_MS = 10_000
+const SOCKET_THREAD = new URL('./heartbeat-socket-thread.js', import.meta.url)
 
 /**
- * The health manager's UDP listener (spec/heartbeat.md §2, §7): verifies each datagram, applies
- * the sequence rule (sequence-guard.ts), and hands what is left on. Dropped datagrams have no
- * side effect but a counter, and a warning at most every 10 s per reason with how many.
+ * The health manager's UDP listener (spec/heartbeat.md §2, §7). The socket, the HMAC check and
+ * the decoding run on a thread of their own (heartbeat-socket-thread.ts), so that this thread
+ * only applies the sequence rule (sequence-guard.ts) and hands what is left on. Dropped
+ * datagrams have no side effect but a counter, and a warning at most every 10 s per reason with
+ * how many. If the thread dies it is started again on the port it had.
  */
 export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions): Promise<HeartbeatReceiver> {
   const { clock, log, counters } = options
   const guard = new SequenceGuard()
-  const key = heartbeatKey(options.key)
-  const socket: Socket = createSocket({
-    type: isIP(options.address) === 6 ? 'udp6' : 'udp4',
-    ...(options.receiveBufferSize ? { recvBufferSize: options.receiveBufferSize } : {}),
-  })
   const unlogged = new Map<HeartbeatDrop, number>()
   let lastDropLog = 0
   let lastForget = 0
+  let closing = false
 
-  const drop = (reason: HeartbeatDrop, now: number, from: string) => {
-    counters.countDropped(reason)
-    unlogged.set(reason, (unlogged.get(reason) ?? 0) + 1)
+  const drop = (reason: HeartbeatDrop, n: number, now: number, from: string | undefined) => {
+    counters.countDropped(reason, n)
+    unlogged.set(reason, (unlogged.get(reason) ?? 0) + n)
     if (now - lastDropLog < DROP_LOG_INTERVAL_MS) return
     lastDropLog = now
     log.warn({ dropped: Object.fromEntries(unlogged), last_from: from }, 'heartbeats dropped')
     unlogged.clear()
   }
 
-  socket.on('message', (datagram, remote) => {
-    const receivedAt = clock.now().getTime()
-    counters.countReceived()
-    let document: HeartbeatDocument
-    try {
-      document = decodeHeartbeat(datagram, key)
-    } catch (err) {
-      if (!(err instanceof HeartbeatRejected)) throw err
-      drop(err.reason, receivedAt, remote.address)
-      return
+  const onHeartbeats = (message: Extract<SocketThreadMessage, { type: 'heartbeats' }>) => {
+    // Read times are the thread's wall clock; moved onto `clock` by how long ago they were.
+    const wall = Date.now()
+    const now = clock.now().getTime()
+    counters.countReceived(message.received)
+    for (const [reason, n] of Object.entries(message.dropped)) drop(reason as HeartbeatDrop, n, now, message.lastDropFrom)
+    for (let i = 0; i < message.texts.length; i++) {
+      const receivedAt = now - Math.max(0, wall - message.readAt[i]!)
+      let document: HeartbeatDocument
+      try {
+        document = parseHeartbeatText(message.texts[i]!)
+      } catch (err) {
+        if (!(err instanceof HeartbeatRejected)) throw err
+        drop(err.reason, 1, receivedAt, undefined)
+        continue
+      }
+      const fingerprint = message.fingerprints[i]!
+      const verdict = guard.admit(document.id, document.seq, fingerprint, receivedAt)
+      if (verdict !== 'accepted') {
+        drop(verdict, 1, receivedAt, undefined)
+        continue
+      }
+      counters.countAccepted()
+      if (receivedAt - lastForget > options.forgetAfterMs) {
+        lastForget = receivedAt
+        guard.forget(receivedAt - options.forgetAfterMs)
+      }
+      options.onHeartbeat(document, receivedAt)
     }
-    // The digest's tail identifies the datagram's bytes.
-    const verdict = guard.admit(document.id, document.seq, datagram.subarray(-32).toString('latin1'), receivedAt)
-    if (verdict !== 'accepted') {
-      drop(verdict, receivedAt, remote.address)
-      return
-    }
-    counters.countAccepted()
-    if (receivedAt - lastForget > options.forgetAfterMs) {
-      lastForget = receivedAt
-      guard.forget(receivedAt - options.forgetAfterMs)
-    }
-    options.onHeartbeat(document, receivedAt)
-  })
-  socket.on('error', (err) => log.error({ err }, 'heartbeat socket error'))
+  }
 
-  socket.bind(options.port, options.address)
-  await Promise.race([once(socket, 'listening'), once(socket, 'error').then(([err]) => { throw err as Error })])
-  const bound = socket.address()
-  log.info({ address: bound.address, port: bound.port }, 'heartbeat receiver listening')
+  const start = (settings: SocketThreadSettings): Promise<{ thread: Worker; address: string; port: number }> => new Promise((resolve, reject) => {
+    const thread = new Worker(SOCKET_THREAD, { workerData: settings })
+    let bound = false
+    thread.on('message', (message: SocketThreadMessage) => {
+      switch (message.type) {
+        case 'heartbeats':
+          onHeartbeats(message)
+          return
+        case 'listening':
+          bound = true
+          resolve({ thread, address: message.address, port: message.port })
+          return
+        case 'failed':
+          void thread.terminate()
+          reject(Object.assign(new Error(message.message), { code: message.code }))
+          return
+        case 'error':
+          log.error({ err: message.message }, 'heartbeat socket error')
+      }
+    })
+    thread.on('error', (err) => {
+      if (!bound) reject(err)
+      else log.error({ err }, 'heartbeat socket thread failed')
+    })
+    thread.on('exit', () => {
+      if (!bound || closing) return
+      // Again on the port it had, even if any free port was asked for.
+      log.warn({ port: current.port }, 'heartbeat socket thread ended; starting it again')
+      void start({ ...settings, port: current.port }).then((next) => (current = next), (err: unknown) => log.error({ err }, 'heartbeat socket thread could not start again'))
+    })
+  })
+
+  const settings: SocketThreadSettings = { address: options.address, port: options.port, key: options.key, receiveBufferSize: options.receiveBufferSize }
+  let current = await start(settings)
+  log.info({ address: current.address, port: current.port }, 'heartbeat receiver listening')
   return {
-    address: bound.address,
-    port: bound.port,
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    address: current.address,
+    port: current.port,
+    close: async () => {
+      closing = true
+      const exited = once(current.thread, 'exit')
+      current.thread.postMessage('close')
+      await exited
+    },
   }
 }
