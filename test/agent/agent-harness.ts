@@ -11,6 +11,7 @@ import { AgentClient } from '../../src/amphora/agent-client.ts'
 import { LocalCertificateAuthority } from '../../src/drivers/certificates/local-certificate-authority.ts'
 import { systemClock } from '../../src/common/clock.ts'
 import { startOctavia, type RunningService } from '../helpers/run-octavia.ts'
+import { isAlive } from '../helpers/wait.ts'
 
 export const AGENT_NAME = 'agent-test'
 
@@ -127,14 +128,6 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
 
 /**
  * The master's `show proc` once its CLI answers: the agent reports a haproxy started as soon as

@@ -5,7 +5,6 @@ import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { connect } from 'node:net'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { AgentRequestFailed, AgentClient } from '../../src/amphora/agent-client.ts'
 import { haproxyCommand } from '../../src/agent/haproxy-cli.ts'
 import { renderHaproxyConfig } from '../../src/amphora/render-haproxy-config.ts'
@@ -16,18 +15,12 @@ import { scratchDir } from '../helpers/run-octavia.ts'
 import {
   agentWorkDir, clientCertificate, controllerClient, echoBackend, freeVip, get, httpBackend, startTestAgent, AGENT_NAME,
 } from './agent-harness.ts'
+import { until } from '../helpers/wait.ts'
+
+/** How long and how often the waits below probe. */
+const WAIT = { timeoutMs: 10_000, ignoreErrors: true }
 
 const SETTINGS_HERE = { ...SETTINGS, max_connections: 4000, ping_wrapper: '/bin/true' }
-
-async function until<T>(what: string, probe: () => Promise<T | null> | T | null, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await Promise.resolve().then(probe).catch(() => null)
-    if (value !== null) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
 
 function tcpRoundTrip(address: string, port: number, payload: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -93,7 +86,7 @@ test('an amphora serves HTTP round robin and TCP bytes intact, survives haproxy 
     const rows = (await haproxyCommand(statsSocket, 'show servers state')).split('\n').map((l) => l.split(' ')).filter((r) => r.length > 12)
     const web = rows.filter((r) => r[1]!.startsWith(lb.pools[0]!.id))
     return web.length === 2 && web.every((r) => r[5] === '2' && r[11] === '3') ? true : null
-  })
+  }, WAIT)
   const url = `http://${vip.address}:${vip.port}/`
   const answers = []
   for (let i = 0; i < 6; i++) answers.push(await get(url))
@@ -108,7 +101,7 @@ test('an amphora serves HTTP round robin and TCP bytes intact, survives haproxy 
   const logged = await until('tenant log lines', () => {
     const text = readFileSync(logFile, 'utf8')
     return text.includes('"GET / HTTP/1.1" 200') ? text : null
-  })
+  }, WAIT)
   assert.match(logged, new RegExp(`project-a ${lb.loadbalancer.id} ${lb.listeners[0]!.id} 127\\.0\\.0\\.1 `))
 
   // A haproxy killed behind the agent's back is started again at once.
@@ -116,9 +109,9 @@ test('an amphora serves HTTP round robin and TCP bytes intact, survives haproxy 
   const restarted = await until('a restarted haproxy', async () => {
     const now = await client.getAmphora(amphoraId)
     return now.running && now.pid !== first.pid ? now : null
-  })
+  }, WAIT)
   assert.equal(restarted.restarts, 1)
-  assert.ok(['a', 'b'].includes(await until('the VIP answering again', () => get(url))))
+  assert.ok(['a', 'b'].includes(await until('the VIP answering again', () => get(url), WAIT)))
   const metrics = await (await fetch(agent.metricsUrl)).text()
   assert.match(metrics, /^octavia_agent_amphorae\{state="running",service="octavia-agent"\} 1$/m)
   assert.match(metrics, /^octavia_agent_haproxy_restarts\{service="octavia-agent"\} 1$/m)

@@ -5,26 +5,12 @@ import { join } from 'node:path'
 import { httpBackend, settledMasterStatus } from '../agent/agent-harness.ts'
 import { startUpWithDataPlane, type DataPlaneUp } from '../helpers/data-plane-up.ts'
 import { startVipLoad } from '../helpers/vip-load.ts'
+import { until, isAlive } from '../helpers/wait.ts'
+
+/** How long and how often the waits below probe. */
+const WAIT = { timeoutMs: 30_000, intervalMs: 25 }
 
 const MEMBER_UPDATES = 100
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, tries = 1200): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const value = await probe()
-    if (value !== undefined) return value
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** The v2 API of one `octavia up`. */
 function lbaas(up: DataPlaneUp) {
@@ -43,7 +29,7 @@ function lbaas(up: DataPlaneUp) {
       const status = await lbaas(up).status(lbId)
       assert.ok(!status.startsWith('ERROR'), `load balancer ${lbId} went ${status}`)
       return status === 'ACTIVE' ? true : undefined
-    }),
+    }, WAIT),
   }
 }
 
@@ -81,12 +67,12 @@ test('the data plane outlives `octavia up`: after kill -9 the VIP keeps serving,
 
   const load = startVipLoad(lb.url)
   try {
-    await until('requests through the VIP', () => (load.ok() >= 50 ? true : undefined))
+    await until('requests through the VIP', () => (load.ok() >= 50 ? true : undefined), WAIT)
 
     // API, worker, health manager and agent go at once, with no chance to clean up.
     await up.service.stop('SIGKILL')
     const atKill = load.ok()
-    await until('requests answered with no `octavia up`', () => (load.ok() >= atKill + 200 ? true : undefined))
+    await until('requests answered with no `octavia up`', () => (load.ok() >= atKill + 200 ? true : undefined), WAIT)
     assert.ok(isAlive(pid), 'haproxy outlived octavia up')
 
     const again = await up.restart()
@@ -100,7 +86,7 @@ test('the data plane outlives `octavia up`: after kill -9 the VIP keeps serving,
     const api = lbaas(again)
     await api.post(`pools/${lb.poolId}/members`, { member: { address: '127.0.0.4', protocol_port: c.port } })
     await api.active(lb.id)
-    await until('the new member answering through the VIP', () => (load.tally.answered.has('c') ? true : undefined))
+    await until('the new member answering through the VIP', () => (load.tally.answered.has('c') ? true : undefined), WAIT)
     assert.equal(lb.pid(), pid)
     assert.ok(isAlive(pid))
     assert.ok((await settledMasterStatus(lb.dir)).reloads > reloads, 'the new member came by a reload of the same master')
@@ -124,7 +110,7 @@ test(`${MEMBER_UPDATES} member updates through the API under continuous load los
 
   const load = startVipLoad(lb.url)
   try {
-    await until('requests through the VIP', () => (load.ok() >= 50 ? true : undefined))
+    await until('requests through the VIP', () => (load.ok() >= 50 ? true : undefined), WAIT)
     for (let i = 1; i <= MEMBER_UPDATES; i++) {
       // The third member goes out of rotation and back, and its weight changes.
       await api.put(`pools/${lb.poolId}/members/${third.id}`, { member: { admin_state_up: i % 2 === 0, weight: 1 + (i % 7) } })

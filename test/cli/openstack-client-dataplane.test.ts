@@ -8,12 +8,15 @@ import { connect, createServer as createTcpServer, type AddressInfo, type Server
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { systemClock } from '../../src/common/clock.ts'
 import { LocalCertificateAuthority } from '../../src/drivers/certificates/local-certificate-authority.ts'
 import { echoBackend, get, httpBackend } from '../agent/agent-harness.ts'
 import { startUpWithDataPlane } from '../helpers/data-plane-up.ts'
 import { openstack, openstackJson } from '../helpers/openstack-client.ts'
+import { until } from '../helpers/wait.ts'
+
+/** How long and how often the waits below probe. */
+const WAIT = { timeoutMs: 60_000, intervalMs: 100, ignoreErrors: true }
 
 // A tenant's view of the data plane: the real `openstack loadbalancer` client builds load
 // balancers on `octavia up`, and the traffic through their VIPs is real (haproxy amphorae run by
@@ -60,14 +63,6 @@ function exchange(host: string, port: number, payload: Buffer, localAddress?: st
 }
 
 /** Polls `probe` (every 100 ms, up to a generous bound) until it returns a value. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 600): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    await sleep(100)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 /**
  * A TCP backend for PROXY-protocol pools: it reads what HAProxy sends before the client's bytes
@@ -155,7 +150,7 @@ test('the openstack client builds load balancers on `octavia up` whose VIPs carr
     const lb = await until(`load balancer ${lbId} settled`, async () => {
       const lb = await show(`loadbalancers/${lbId}`)
       return String(lb.provisioning_status).startsWith('PENDING_') ? undefined : lb
-    })
+    }, WAIT)
     assert.equal(lb.provisioning_status, 'ACTIVE')
   }
 
@@ -197,7 +192,7 @@ test('the openstack client builds load balancers on `octavia up` whose VIPs carr
     assert.deepEqual(await answers(6), ['b', 'b', 'b', 'b', 'b', 'b'])
     await run(['member', 'set', '--enable', 'app', 'a'])
     await settled(lbId)
-    await until('member a back in rotation', async () => ((await answers(2)).includes('a') ? true : undefined))
+    await until('member a back in rotation', async () => ((await answers(2)).includes('a') ? true : undefined), WAIT)
 
     // A backend that dies: its health check takes it out, the other one answers everything, and
     // the heartbeats carry its state to the member's operating status.
@@ -205,10 +200,10 @@ test('the openstack client builds load balancers on `octavia up` whose VIPs carr
       b.server.close(() => resolve())
       b.server.closeAllConnections()
     })
-    await until('only a answering', async () => ((await answers(4)).every((x) => x === 'a') ? true : undefined))
+    await until('only a answering', async () => ((await answers(4)).every((x) => x === 'a') ? true : undefined), WAIT)
     assert.deepEqual(await answers(6), ['a', 'a', 'a', 'a', 'a', 'a'])
     await until('member b ERROR', async () =>
-      ((await show(`pools/${String(pool.id)}/members/${String(memberB.id)}`)).operating_status === 'ERROR' ? true : undefined))
+      ((await show(`pools/${String(pool.id)}/members/${String(memberB.id)}`)).operating_status === 'ERROR' ? true : undefined), WAIT)
     const members = await openstackJson<Json[]>(endpoint, ['loadbalancer', 'member', 'list', 'app'])
     assert.deepEqual(members.map((m) => [m.name, m.operating_status]).sort(), [['a', 'ONLINE'], ['b', 'ERROR']])
 

@@ -5,28 +5,14 @@ import { join } from 'node:path'
 import { createDatabase } from '../../src/db/create-database.ts'
 import { get, httpBackend } from '../agent/agent-harness.ts'
 import { startUpWithDataPlane } from '../helpers/data-plane-up.ts'
+import { until, isAlive } from '../helpers/wait.ts'
+
+/** How long and how often the waits below probe. */
+const WAIT = { timeoutMs: 60_000 }
 
 // spec/operations.md §2 end to end: `octavia up` keeps two spare amphorae (haproxy running on
 // its agent), a load balancer create takes one and its configuration arrives by a hitless
 // reload of that haproxy, and the pool refills.
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 1200; i++) {
-    const value = await probe()
-    if (value !== undefined) return value
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 interface AmphoraView { id: string; status: string; loadbalancer_id: string | null; compute_id: string | null; role: string | null }
 
@@ -47,7 +33,7 @@ test('`octavia up` keeps spare amphorae running; a load balancer create takes on
   const first = await until('two READY spares', async () => {
     const found = await spares()
     return found.length === 2 && found.every((a) => a.status === 'READY') ? found : undefined
-  })
+  }, WAIT)
   const pids = new Map(first.map((a) => [a.id, masterPid(a.id)]))
   for (const spare of first) {
     assert.equal(spare.role, null)
@@ -62,11 +48,11 @@ test('`octavia up` keeps spare amphorae running; a load balancer create takes on
   const heard = await until('heartbeats of both spares', async () => {
     const rows = await health()
     return rows.length === 2 ? new Map(rows.map((r) => [r.amphora_id, r.last_update.getTime()])) : undefined
-  })
+  }, WAIT)
   await until('a later heartbeat of both spares', async () => {
     const rows = await health()
     return rows.every((r) => r.last_update.getTime() > heard.get(r.amphora_id)!) ? true : undefined
-  })
+  }, WAIT)
   assert.deepEqual((await spares()).map((a) => [a.id, a.status]).sort(), first.map((a) => [a.id, 'READY']).sort())
   for (const [id, pid] of pids) assert.ok(isAlive(pid) && existsSync(amphoraDir(id)), `spare ${id} still runs`)
 
@@ -95,7 +81,7 @@ test('`octavia up` keeps spare amphorae running; a load balancer create takes on
     const body = (await (await fetch(`${base}/loadbalancers/${loadbalancer.id}`)).json()) as { loadbalancer: { provisioning_status: string } }
     assert.notEqual(body.loadbalancer.provisioning_status, 'ERROR')
     return body.loadbalancer.provisioning_status === 'ACTIVE' ? true : undefined
-  })
+  }, WAIT)
   const mine = ((await (await fetch(`${up.endpoint}/v2/octavia/amphorae?loadbalancer_id=${loadbalancer.id}`)).json()) as { amphorae: AmphoraView[] }).amphorae
   assert.equal(mine.length, 1)
   const taken = mine[0]!
@@ -114,7 +100,7 @@ test('`octavia up` keeps spare amphorae running; a load balancer create takes on
   const refilled = await until('the pool back at two READY spares', async () => {
     const found = await spares()
     return found.length === 2 && found.every((s) => s.status === 'READY') ? found : undefined
-  })
+  }, WAIT)
   const ids = refilled.map((s) => s.id)
   const left = first.find((s) => s.id !== taken.id)!.id
   assert.ok(ids.includes(left))

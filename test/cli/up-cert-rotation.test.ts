@@ -1,22 +1,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { systemClock } from '../../src/common/clock.ts'
 import { createDatabase } from '../../src/db/create-database.ts'
 import { AmphoraRepository } from '../../src/db/repositories/amphora-repository.ts'
 import { clientCertificate, httpBackend, presentedCertificate } from '../agent/agent-harness.ts'
 import { startUpWithDataPlane } from '../helpers/data-plane-up.ts'
 import { startVipLoad } from '../helpers/vip-load.ts'
+import { until } from '../helpers/wait.ts'
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 1200; i++) {
-    const value = await probe()
-    if (value !== undefined) return value
-    await sleep(50)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+/** How long and how often the waits below probe. */
+const WAIT = { timeoutMs: 60_000 }
 
 interface AmphoraView { id: string; status: string; compute_id: string; cert_expiration: string | null; cert_busy: boolean }
 
@@ -48,7 +42,7 @@ test('housekeeping in `octavia up` rotates the certificate of an agent near expi
   const active = (id: string) => until(`load balancer ${id} ACTIVE`, async () => {
     const lb = ((await (await fetch(`${base}/loadbalancers/${id}`)).json()) as { loadbalancer: { provisioning_status: string } }).loadbalancer
     return lb.provisioning_status === 'ACTIVE' ? true : undefined
-  })
+  }, WAIT)
   await active(web!.id)
   await active(other!.id)
   const amphoraOf = async (lbId: string) => {
@@ -70,7 +64,7 @@ test('housekeeping in `octavia up` rotates the certificate of an agent near expi
   }
 
   const load = startVipLoad(`http://${web!.vip_address!}:8080/`)
-  await until('the VIP answering', async () => (load.ok() > 0 ? true : undefined))
+  await until('the VIP answering', async () => (load.ok() > 0 ? true : undefined), WAIT)
 
   // The web amphora's certificate is due now: housekeeping (every second) rotates its agent's.
   const db = createDatabase({ engine: 'sqlite', path: join(up.cwd, 'var', 'octavia.sqlite') })
@@ -81,7 +75,7 @@ test('housekeeping in `octavia up` rotates the certificate of an agent near expi
   const after = await until('the agent presenting a new certificate', async () => {
     const peer = await presentedCertificate(agentPort, agentName, tls)
     return peer.serialNumber !== before.serialNumber ? peer : undefined
-  }).catch((err: Error) => {
+  }, WAIT).catch((err: Error) => {
     // What housekeeping did instead, for the failure message.
     const lines = up.service.logs.filter((l) => /certificate|housekeeping|task/i.test(String(l.msg)))
     throw new Error(`${err.message}; amphora ${JSON.stringify(webAmphora)}; log: ${JSON.stringify(lines)}`)
@@ -93,14 +87,14 @@ test('housekeeping in `octavia up` rotates the certificate of an agent near expi
     const both = await Promise.all([amphoraOf(web!.id), amphoraOf(other!.id)])
     return both.every((amp) => amp.cert_expiration !== null && new Date(`${amp.cert_expiration}Z`).getTime() === notAfter(after) && !amp.cert_busy)
       ? true : undefined
-  })
+  }, WAIT)
   assert.equal((await amphoraOf(web!.id)).status, 'ALLOCATED')
 
   // The controller still reaches the agent: a member added through the API arrives in haproxy.
   const poolId = web!.listeners![0]!.default_pool_id!
   await call('POST', `pools/${poolId}/members`, { member: { address: '127.0.0.4', protocol_port: c.port } }, 201)
   await active(web!.id)
-  await until('the new member answering on the VIP', async () => (load.tally.answered.has('c') ? true : undefined))
+  await until('the new member answering on the VIP', async () => (load.tally.answered.has('c') ? true : undefined), WAIT)
   const tally = await load.stop()
   assert.deepEqual(tally.failed, [])
   assert.ok((tally.answered.get('a') ?? 0) > 0 && (tally.answered.get('b') ?? 0) > 0)

@@ -4,24 +4,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { get, httpBackend } from '../agent/agent-harness.ts'
 import { startUpWithDataPlane } from '../helpers/data-plane-up.ts'
+import { until, isAlive } from '../helpers/wait.ts'
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    const value = await probe()
-    if (value !== undefined) return value
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+/** How long and how often the waits below probe. */
+const WAIT = { timeoutMs: 30_000 }
 
 test('`octavia up` runs its own agent: a load balancer made through the API serves its VIP from a haproxy amphora, and its delete stops it', async (t) => {
   const up = await startUpWithDataPlane(t)
@@ -48,7 +34,7 @@ test('`octavia up` runs its own agent: a load balancer made through the API serv
   const lbId = loadbalancer!.id
   const status = async () => ((await (await fetch(`${base}/loadbalancers/${lbId}`)).json()) as { loadbalancer: { provisioning_status: string } })
     .loadbalancer.provisioning_status
-  await until('the load balancer ACTIVE', async () => ((await status()) === 'ACTIVE' ? true : undefined))
+  await until('the load balancer ACTIVE', async () => ((await status()) === 'ACTIVE' ? true : undefined), WAIT)
 
   const vip = loadbalancer!.vip_address!
   assert.ok(vip.startsWith(up.subnet.cidr.split('.').slice(0, 3).join('.')), `${vip} is in ${up.subnet.cidr}`)
@@ -68,8 +54,8 @@ test('`octavia up` runs its own agent: a load balancer made through the API serv
 
   const deleted = await fetch(`${base}/loadbalancers/${lbId}?cascade=true`, { method: 'DELETE' })
   assert.equal(deleted.status, 204)
-  await until('the load balancer gone', async () => ((await fetch(`${base}/loadbalancers/${lbId}`)).status === 404 ? true : undefined))
-  await until('its haproxy stopped', async () => (isAlive(pid) ? undefined : true))
+  await until('the load balancer gone', async () => ((await fetch(`${base}/loadbalancers/${lbId}`)).status === 404 ? true : undefined), WAIT)
+  await until('its haproxy stopped', async () => (isAlive(pid) ? undefined : true), WAIT)
   assert.equal(existsSync(dir), false)
   assert.deepEqual(readdirSync(join(up.cwd, 'var/agent/amphorae')), [])
   await assert.rejects(get(`http://${vip}:8080/`), /ECONNREFUSED/)

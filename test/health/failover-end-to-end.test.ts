@@ -3,19 +3,13 @@ import assert from 'node:assert/strict'
 import { createSocket } from 'node:dgram'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { get, httpBackend, stopAmphorae } from '../agent/agent-harness.ts'
 import { startUpWithDataPlane } from '../helpers/data-plane-up.ts'
 import { runOctavia, startOctavia } from '../helpers/run-octavia.ts'
+import { until } from '../helpers/wait.ts'
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 1200): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    await sleep(50)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+/** How long and how often the waits below probe. */
+const WAIT = { timeoutMs: 60_000, ignoreErrors: true }
 
 async function freeUdpPort(): Promise<number> {
   const socket = createSocket('udp4')
@@ -79,7 +73,7 @@ test('a lost host (its agent and its haproxy killed together) is failed over: th
   const lbStatus = async () => ((await (await fetch(`${base}/loadbalancers/${loadbalancer.id}`)).json()) as {
     loadbalancer: { provisioning_status: string }
   }).loadbalancer.provisioning_status
-  await until('the load balancer ACTIVE', async () => ((await lbStatus()) === 'ACTIVE' ? true : undefined))
+  await until('the load balancer ACTIVE', async () => ((await lbStatus()) === 'ACTIVE' ? true : undefined), WAIT)
   const url = `http://${loadbalancer.vip_address}:8080/`
   assert.equal(await get(url), 'backend')
   const amphorae = async (): Promise<AmphoraView[]> => ((await (await fetch(`${up.endpoint}/v2/octavia/amphorae?loadbalancer_id=${loadbalancer.id}`))
@@ -97,7 +91,7 @@ test('a lost host (its agent and its haproxy killed together) is failed over: th
       statuses: { loadbalancer: { listeners: Array<{ operating_status: string }> } }
     }
     return tree.statuses.loadbalancer.listeners[0]?.operating_status === 'ONLINE' ? true : undefined
-  })
+  }, WAIT)
 
   // The host dies: its agent and its haproxy at once.
   const dead = hosts.get(lost)!
@@ -110,11 +104,11 @@ test('a lost host (its agent and its haproxy killed together) is failed over: th
   const replacement = await until('a replacement amphora on the other host', async () => {
     const now = await amphorae()
     return now.length === 1 && now[0]!.id !== first.id && now[0]!.status === 'ALLOCATED' ? now[0] : undefined
-  }, 1200)
+  }, WAIT)
   assert.equal(replacement.compute_id, hostId(survivor))
   assert.equal(replacement.ha_ip, loadbalancer.vip_address)
-  await until('the load balancer ACTIVE again', async () => ((await lbStatus()) === 'ACTIVE' ? true : undefined))
-  assert.equal(await until('the VIP serving again', () => get(url)), 'backend')
+  await until('the load balancer ACTIVE again', async () => ((await lbStatus()) === 'ACTIVE' ? true : undefined), WAIT)
+  assert.equal(await until('the VIP serving again', () => get(url), WAIT), 'backend')
   // The old amphora is DELETED, which the amphora API shows as gone.
   assert.equal((await fetch(`${up.endpoint}/v2/octavia/amphorae/${first.id}`)).status, 404)
   const jobs = JSON.parse((await cli(['job', 'list', '--kind', 'amphora.failover', '-f', 'json'])).stdout) as Array<{ state: string; target_id: string }>
