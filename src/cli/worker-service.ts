@@ -13,8 +13,8 @@ import type { Database } from '../db/database.ts'
 import { AgentRepository } from '../db/repositories/agent-repository.ts'
 import { AmphoraRepository } from '../db/repositories/amphora-repository.ts'
 import { openCertificateAuthority } from '../drivers/certificates/open-certificate-authority.ts'
-import { controllerTlsMaterial } from '../drivers/certificates/tls-material.ts'
-import { AgentScheduler, LocalAgentCompute } from '../drivers/compute/local-agent-compute.ts'
+import { ControllerCertificate } from '../drivers/certificates/controller-certificate.ts'
+import { AgentScheduler, LocalAgentCompute, type LocalAgentComputeOptions } from '../drivers/compute/local-agent-compute.ts'
 import { AmphoraSpareBuilder } from '../controller/spare-amphora-builder.ts'
 import { AgentCertificateRotator } from '../housekeeping/agent-certificate-rotator.ts'
 import type { AmphoraCertificateRotator } from '../housekeeping/certificate-rotation.ts'
@@ -33,9 +33,9 @@ export function hasDataPlane(config: OctaviaConfig): boolean {
  * table), reached over mutual TLS with the controller's client certificate and the
  * [haproxy_amphora] retry and timeout options.
  */
-export async function createDataPlane(config: OctaviaConfig, db: Database): Promise<DataPlane> {
+export async function createDataPlane(config: OctaviaConfig, db: Database, log: Logger): Promise<DataPlane> {
   const ha = config.haproxy_amphora
-  const compute = await createAgentCompute(config, db)
+  const compute = await createAgentCompute(config, db, log)
   return {
     compute,
     haproxy: {
@@ -49,16 +49,21 @@ export async function createDataPlane(config: OctaviaConfig, db: Database): Prom
   }
 }
 
-/** The registered host agents, reached as the controller reaches them. */
-async function createAgentCompute(config: OctaviaConfig, db: Database): Promise<LocalAgentCompute> {
+/**
+ * The registered host agents, reached as the controller reaches them: with its client
+ * certificate, renewed while the process runs (ControllerCertificate).
+ */
+export async function createAgentCompute(config: OctaviaConfig, db: Database, log: Logger,
+  retries: Partial<LocalAgentComputeOptions['retries']> = {}): Promise<LocalAgentCompute> {
   const ha = config.haproxy_amphora
-  const tls = await controllerTlsMaterial(config, systemClock)
+  const certificate = await ControllerCertificate.load(config, systemClock, log)
+  certificate.start()
   return new LocalAgentCompute({
     agents: new AgentRepository(db, systemClock), amphorae: new AmphoraRepository(db, systemClock),
-    tls: { key: tls.key, cert: tls.cert, ca: tls.ca },
+    tls: certificate,
     retries: {
       max_retries: ha.connection_max_retries, retry_interval: ha.connection_retry_interval,
-      conn_timeout: ha.rest_request_conn_timeout, read_timeout: ha.rest_request_read_timeout,
+      conn_timeout: ha.rest_request_conn_timeout, read_timeout: ha.rest_request_read_timeout, ...retries,
     },
   })
 }
@@ -69,7 +74,7 @@ async function createAgentCompute(config: OctaviaConfig, db: Database): Promise<
  */
 export async function createCertificateRotator(config: OctaviaConfig, db: Database, log: Logger):
   Promise<{ rotator: AmphoraCertificateRotator; close(): void }> {
-  const compute = await createAgentCompute(config, db)
+  const compute = await createAgentCompute(config, db, log)
   const ca = await openCertificateAuthority(config.certificates, systemClock)
   const rotator = new AgentCertificateRotator({
     agents: new AgentRepository(db, systemClock), amphorae: new AmphoraRepository(db, systemClock), compute, ca, log,
@@ -99,7 +104,7 @@ export function createSpareBuilder(config: OctaviaConfig, db: Database, log: Log
  */
 export async function startWorkerService(config: OctaviaConfig, db: Database, log: Logger, queue: JobQueue, registry: Registry):
   Promise<{ worker: Worker; part: Stoppable }> {
-  const dataPlane = hasDataPlane(config) ? await createDataPlane(config, db) : undefined
+  const dataPlane = hasDataPlane(config) ? await createDataPlane(config, db, log) : undefined
   const worker = startWorker({
     context: createFlowContext({
       db, clock: systemClock, log, subnets: config.networks, reservedIps: config.networking.reserved_ips, ...(dataPlane ? { dataPlane } : {}),

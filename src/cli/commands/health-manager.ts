@@ -5,10 +5,7 @@ import { createMetricsRegistry } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
 import { currentVersion } from '../../db/migrations.ts'
-import { AgentRepository } from '../../db/repositories/agent-repository.ts'
-import { AmphoraRepository } from '../../db/repositories/amphora-repository.ts'
-import { controllerTlsMaterial } from '../../drivers/certificates/tls-material.ts'
-import { LocalAgentCompute } from '../../drivers/compute/local-agent-compute.ts'
+import type { LocalAgentCompute } from '../../drivers/compute/local-agent-compute.ts'
 import { computeReaper, type AmphoraReaper } from '../../health/amphora-reaper.ts'
 import { startHealthManager, type HealthManager } from '../../health/health-manager.ts'
 import type { CliContext } from '../cli-context.ts'
@@ -17,6 +14,7 @@ import { CommandFailed } from '../exit-codes.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
+import { createAgentCompute } from '../worker-service.ts'
 
 export function registerHealthManagerCommand(program: Command, cli: CliContext): void {
   program
@@ -65,7 +63,7 @@ export async function startHealthManagerService(config: OctaviaConfig, db: Datab
   Promise<{ address: string; port: number; parts: Stoppable[] }> {
   const { bind_ip: address, bind_port: port } = config.health_manager
   let hm: HealthManager
-  const reaper = agentReaper(config, db)
+  const reaper = agentReaper(config, db, log)
   try {
     hm = await startHealthManager({
       config, db, clock: systemClock, log, reaper: reaper.reaper, ...(registry ? { registry } : {}), ...(onJobQueued ? { onJobQueued } : {}),
@@ -85,17 +83,13 @@ export async function startHealthManagerService(config: OctaviaConfig, db: Datab
  * client certificate, is made on the first delete (most health managers never need one). A delete
  * tries twice, with the REST timeouts: it runs beside the batches, not in them.
  */
-function agentReaper(config: OctaviaConfig, db: Database): { reaper: AmphoraReaper; close(): void } {
+function agentReaper(config: OctaviaConfig, db: Database, log: Logger): { reaper: AmphoraReaper; close(): void } {
   let compute: LocalAgentCompute | undefined
   let made: Promise<AmphoraReaper> | undefined
   const make = async () => {
-    const tls = await controllerTlsMaterial(config, systemClock)
-    const ha = config.haproxy_amphora
-    compute = new LocalAgentCompute({
-      agents: new AgentRepository(db, systemClock), amphorae: new AmphoraRepository(db, systemClock), tls,
-      retries: { max_retries: 2, retry_interval: ha.connection_retry_interval, conn_timeout: ha.rest_request_conn_timeout, read_timeout: ha.rest_request_read_timeout },
-    })
-    return computeReaper(compute)
+    const made = await createAgentCompute(config, db, log, { max_retries: 2 })
+    compute = made
+    return computeReaper(made)
   }
   return {
     reaper: {

@@ -30,11 +30,25 @@ export class UnknownHost extends Error {
   }
 }
 
+/** TLS material that changes while the process runs (ControllerCertificate). */
+export interface RenewedTls {
+  readonly tls: AgentClientOptions['tls']
+  stop(): void
+}
+
+function isRenewed(tls: AgentClientOptions['tls'] | RenewedTls): tls is RenewedTls {
+  return 'stop' in tls
+}
+
 export interface LocalAgentComputeOptions {
   agents: AgentRepository
   amphorae: AmphoraRepository
-  /** The controller's client certificate and the CA agents' certificates chain to. */
-  tls: AgentClientOptions['tls']
+  /**
+   * The controller's client certificate and the CA agents' certificates chain to: fixed, or kept
+   * current by a ControllerCertificate, asked again for each new client so that a renewed
+   * certificate is used from then on (and stopped with the driver).
+   */
+  tls: AgentClientOptions['tls'] | RenewedTls
   /** [haproxy_amphora] connection_max_retries, connection_retry_interval, rest_request_conn_timeout, rest_request_read_timeout. */
   retries: Pick<AgentClientOptions, 'max_retries' | 'retry_interval' | 'conn_timeout' | 'read_timeout'>
 }
@@ -67,8 +81,15 @@ export class AgentScheduler implements Pick<ComputeDriver, 'schedule'> {
  * Amphorae on the registered host agents (agents table), scheduled by AgentScheduler; an
  * amphora's compute_id names its agent.
  */
+/** How long clients made with a replaced certificate are kept for requests still under way (ms). */
+const RETIRED_CLIENT_GRACE_MS = 10 * 60 * 1000
+
 export class LocalAgentCompute implements ComputeDriver {
   #clients = new Map<string, AgentClient>()
+  /** The TLS material the clients in #clients were made with. */
+  #clientsTls: AgentClientOptions['tls'] | undefined
+  /** Clients made with replaced material, each group with the timer that closes it. */
+  readonly #retired = new Map<NodeJS.Timeout, AgentClient[]>()
   readonly #scheduler: AgentScheduler
 
   constructor(private readonly options: LocalAgentComputeOptions) {
@@ -83,18 +104,40 @@ export class LocalAgentCompute implements ComputeDriver {
     const agent = await this.options.agents.get(agentId, options.executor)
     if (agent === undefined) throw new UnknownHost(agentId)
     const quick = options.quick === true
+    const tls = isRenewed(this.options.tls) ? this.options.tls.tls : this.options.tls
+    if (tls !== this.#clientsTls) this.#retireClients(tls)
     const key = `${agent.id}@${agent.address}:${agent.port}${quick ? '/quick' : ''}`
     let client = this.#clients.get(key)
     if (client === undefined) {
       const retries = quick ? { ...this.options.retries, max_retries: 1 } : this.options.retries
-      client = new AgentClient({ address: agent.address, port: agent.port, name: agent.name, tls: this.options.tls, ...retries })
+      client = new AgentClient({ address: agent.address, port: agent.port, name: agent.name, tls, ...retries })
       this.#clients.set(key, client)
     }
     return client
   }
 
+  /** New material: new clients from now on; the old ones are closed once requests they carry have had time to end. */
+  #retireClients(tls: AgentClientOptions['tls']): void {
+    const old = [...this.#clients.values()]
+    this.#clients = new Map()
+    this.#clientsTls = tls
+    if (old.length === 0) return
+    const timer = setTimeout(() => {
+      this.#retired.delete(timer)
+      for (const client of old) client.close()
+    }, RETIRED_CLIENT_GRACE_MS)
+    timer.unref()
+    this.#retired.set(timer, old)
+  }
+
   close(): void {
+    if (isRenewed(this.options.tls)) this.options.tls.stop()
     for (const client of this.#clients.values()) client.close()
     this.#clients.clear()
+    for (const [timer, clients] of this.#retired) {
+      clearTimeout(timer)
+      for (const client of clients) client.close()
+    }
+    this.#retired.clear()
   }
 }
