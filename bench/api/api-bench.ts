@@ -3,9 +3,11 @@
 // Prints figures; never fails on time. Run: npm run bench:api [-- --seconds 5]
 // One part at a time: --engine sqlite|mysql, --only 'list 100 LBs,show,create', --concurrency 16,
 // --repeat 3 (each figure again on the same service); BENCH_SERVER_NODE_ARGS='--cpu-prof' profiles the service.
-import { spawn } from 'node:child_process'
+// Load: list, show and create come from wrk (C, one thread: it leaves the service nearly all of
+// the 2 cores); --client node sends them from this process instead, as create+delete always is.
+import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -23,6 +25,9 @@ const ENGINES = (option('engine') ?? ['sqlite', 'mysql']) as Array<'sqlite' | 'm
 const ONLY = option('only')
 const CONCURRENCIES = (option('concurrency') ?? ['1', '16']).map(Number)
 const REPEAT = Number(option('repeat')?.[0] ?? 1)
+const WRK = '/usr/bin/wrk'
+const CLIENT = option('client')?.[0] ?? 'wrk'
+if (CLIENT === 'wrk' && !existsSync(WRK)) throw new Error(`${WRK} is missing: scripts/setup.sh installs it (or run with --client node)`)
 
 interface Figures { name: string; concurrency: number; rps: number; p50: number; p99: number; errors: number }
 
@@ -95,6 +100,30 @@ async function measure(name: string, concurrency: number, op: () => Promise<bool
   return { name, concurrency, rps: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), errors }
 }
 
+/** Milliseconds from wrk's "1.23ms", "456.00us", "1.02s". */
+function wrkMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text)
+  if (!m) throw new Error(`wrk latency ${text}`)
+  return Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2] as 'us' | 'ms' | 's' | 'm']
+}
+
+/** The same figures from wrk: `concurrency` connections on one thread for SECONDS, GET or a JSON POST. */
+async function measureWithWrk(name: string, concurrency: number, url: string, dir: string, post?: unknown): Promise<Figures> {
+  const args = ['-t1', `-c${concurrency}`, `-d${SECONDS}s`, '--latency']
+  if (post !== undefined) {
+    const script = join(dir, 'post.lua')
+    writeFileSync(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(JSON.stringify(post))}\n`)
+    args.push('-s', script)
+  }
+  const out = await new Promise<string>((resolve, reject) => execFile(WRK, [...args, url], (err, stdout) => (err ? reject(err) : resolve(stdout))))
+  if (process.env.BENCH_WRK_RAW) process.stderr.write(out)
+  const number = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0)
+  const latency = (q: string) => wrkMs(new RegExp(`^\\s+${q}%\\s+(\\S+)\\s*$`, 'm').exec(out)?.[1] ?? '0us')
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const errors = number(/Non-2xx or 3xx responses: (\d+)/) + (socketErrors ? socketErrors.slice(1).reduce((n, v) => n + Number(v), 0) : 0)
+  return { name, concurrency, rps: number(/Requests\/sec:\s+([\d.]+)/), p50: latency('50'), p99: latency('99'), errors }
+}
+
 async function bench(engine: 'sqlite' | 'mysql'): Promise<Figures[]> {
   const cwd = mkdtempSync(join(tmpdir(), 'octavia-bench-'))
   const service = await startService(engine, cwd)
@@ -105,16 +134,19 @@ async function bench(engine: 'sqlite' | 'mysql'): Promise<Figures[]> {
     for (let i = 0; i < 1000; i++) ids.push(await createLb(base, `bench-${i}`))
     await waitActive(base, ids.at(-1)!)
     const get = (url: string) => async () => (await fetch(url).then(async (r) => { await r.arrayBuffer(); return r.ok }))
+    const read = (name: string, concurrency: number, url: string) => (CLIENT === 'wrk' ? measureWithWrk(name, concurrency, url, cwd) : measure(name, concurrency, get(url)))
     const wanted = (name: string) => ONLY === undefined || ONLY.includes(name)
     for (const concurrency of Array.from({ length: REPEAT }, () => CONCURRENCIES).flat()) {
-      if (wanted('list 100 LBs')) out.push(await measure('list 100 LBs', concurrency, get(`${base}/loadbalancers?limit=100`)))
-      if (wanted('list 1,000 LBs')) out.push(await measure('list 1,000 LBs', concurrency, get(`${base}/loadbalancers?limit=1000`)))
-      if (wanted('show')) out.push(await measure('show', concurrency, get(`${base}/loadbalancers/${ids[500]}`)))
+      if (wanted('list 100 LBs')) out.push(await read('list 100 LBs', concurrency, `${base}/loadbalancers?limit=100`))
+      if (wanted('list 1000 LBs')) out.push(await read('list 1000 LBs', concurrency, `${base}/loadbalancers?limit=1000`))
+      if (wanted('show')) out.push(await read('show', concurrency, `${base}/loadbalancers/${ids[500]}`))
       if (wanted('create')) {
-        out.push(await measure('create', concurrency, async () => {
-          await createLb(base, 'created')
-          return true
-        }))
+        out.push(CLIENT === 'wrk'
+          ? await measureWithWrk('create', concurrency, `${base}/loadbalancers`, cwd, { loadbalancer: { name: 'created', vip_subnet_id: SUBNET } })
+          : await measure('create', concurrency, async () => {
+            await createLb(base, 'created')
+            return true
+          }))
       }
       if (wanted('create+delete')) out.push(await measure('create+delete', concurrency, async () => {
         const id = await createLb(base, 'churn')
@@ -143,4 +175,4 @@ for (const engine of ENGINES) {
   }
 }
 process.stdout.write(`${['engine ', 'operation      ', '  c', '   req/s', ' p50 ms', ' p99 ms', 'errors', 'vs Octavia'].join(' | ')}\n${rows.join('\n')}\n`)
-process.stdout.write(`(${SECONDS} s per figure; create is the POST alone (201, the worker finishes in the background); create+delete counts one create, its wait for ACTIVE and one delete; Octavia 11 reference at c=16: list 100 = 43, show = 150, create = 92 req/s)\n`)
+process.stdout.write(`(${SECONDS} s per figure, list/show/create load from ${CLIENT === 'wrk' ? 'wrk' : 'this process'}; create is the POST alone (201, the worker finishes in the background); create+delete counts one create, its wait for ACTIVE and one delete; Octavia 11 reference at c=16: list 100 = 43, show = 150, create = 92 req/s)\n`)

@@ -5,7 +5,7 @@ import { CommandFailed } from './exit-codes.ts'
 import type { Stoppable } from './run-until-signal.ts'
 
 /** A service's Prometheus endpoint as a part of a long-running command; a taken port is a one-line CommandFailed. */
-export async function startMetricsPart(registry: Registry, address: string, port: number, log: Logger): Promise<Stoppable> {
+export async function startMetricsPart(registry: Pick<Registry, 'metrics' | 'contentType'>, address: string, port: number, log: Logger): Promise<Stoppable> {
   const server = await startMetricsServer(registry, address, port).catch((err: NodeJS.ErrnoException) => {
     throw new CommandFailed(`cannot listen on ${address}:${port} for metrics: ${err.code ?? err.message}`)
   })

@@ -17,7 +17,7 @@ export interface MetricsServer {
 }
 
 /** Serves `GET /metrics` (and nothing else) for one registry on its own address. */
-export async function startMetricsServer(registry: Registry, address: string, port: number): Promise<MetricsServer> {
+export async function startMetricsServer(registry: Pick<Registry, 'metrics' | 'contentType'>, address: string, port: number): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method !== 'GET' && req.method !== 'HEAD') {

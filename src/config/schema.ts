@@ -507,6 +507,8 @@ export const api = struct({
   bind: struct({ address: ip().default('127.0.0.1'), port: listenPort().default(9876) }),
   /** Prometheus /metrics; `octavia up` (all roles in one process) serves all metrics here. */
   metrics: struct({ enabled: bool().default(true), address: metricsAddress(), port: listenPort().default(9877) }),
+  /** Processes serving the API on the bind port (Octavia runs its API under uWSGI with several): more than 1 uses more CPUs. */
+  workers: int({ min: 1, max: 64 }).default(1),
 })
 
 export const manager = struct({

@@ -24,6 +24,7 @@ import { startHousekeepingService } from './housekeeping.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import type { CliContext } from '../cli-context.ts'
 import { startMetricsPart } from '../metrics-part.ts'
+import { apiProcess, isApiProcess, startApiProcesses } from '../api-processes.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 import { hasDataPlane, startWorkerService } from '../worker-service.ts'
 
@@ -40,6 +41,7 @@ export function registerServeCommands(program: Command, cli: CliContext): void {
 
 async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number> {
   const config = loadCliConfig(options)
+  if (isApiProcess()) return serveApiProcess(config)
 
   const log = createLogger()
   const db = await openDatabase(config, log)
@@ -110,9 +112,30 @@ function heartbeatTarget({ address, port }: { address: string; port: number }): 
   return formatHostPort(host, port)
 }
 
-/** Starts the API listener and its metrics endpoint; returns them in start order. `announce` tells workers about a queued job. */
+/**
+ * Starts the API and its metrics endpoint; returns them in start order. `announce` tells workers
+ * about a queued job. With api.workers > 1 the API runs in that many processes (api-processes.ts).
+ */
 export async function startApiService(config: OctaviaConfig, db: Database, log: Logger,
   options: { registry: Registry; announce: (jobId?: string) => void }): Promise<Stoppable[]> {
+  if (config.api.workers > 1) return startApiProcesses(config, log, options)
+  const { parts, address, port } = await startApiListener(config, db, log, options)
+  try {
+    log.info({ address, port }, 'api listening')
+    const metrics = config.api.metrics
+    if (metrics.enabled) {
+      parts.push(await startMetricsPart(options.registry, metrics.address, metrics.port, log))
+    }
+    return parts
+  } catch (err) {
+    await stopAll(parts, log)
+    throw err
+  }
+}
+
+/** One process's API listener on api.bind (shared with the other API processes when there are several). */
+async function startApiListener(config: OctaviaConfig, db: Database, log: Logger,
+  options: { registry: Registry; announce: (jobId?: string) => void }): Promise<{ parts: Stoppable[]; address: string; port: number }> {
   const { registry } = options
   const deps = createApiDeps(config, db, systemClock, options.announce, log)
   const app = createApi({
@@ -139,16 +162,40 @@ export async function startApiService(config: OctaviaConfig, db: Database, log: 
       throw new CommandFailed(`cannot listen on ${address}:${port} for the API: ${err.code ?? err.message}`)
     })
     const bound = app.server.address() as AddressInfo
-    log.info({ address: bound.address, port: bound.port }, 'api listening')
-    const metrics = config.api.metrics
-    if (metrics.enabled) {
-      parts.push(await startMetricsPart(registry, metrics.address, metrics.port, log))
-    }
-    return parts
+    return { parts, address: bound.address, port: bound.port }
   } catch (err) {
     await stopAll(parts, log)
     throw err
   }
+}
+
+/**
+ * One of the API processes of api.workers > 1 (api-processes.ts): the API alone, on its own
+ * database connections; the jobs it queues and its metrics go to the parent.
+ */
+async function serveApiProcess(config: OctaviaConfig): Promise<number> {
+  const log = createLogger()
+  apiProcess.stopWithParent()
+  const parts: Stoppable[] = []
+  try {
+    const db = await openDatabase(config, log)
+    parts.push({ name: 'database', stop: () => db.close() })
+    const registry = createMetricsRegistry({ service: 'octavia-api' })
+    apiProcess.serveMetrics(registry)
+    const api = await startApiListener(config, db, log, { registry, announce: apiProcess.announce })
+    parts.push(...api.parts)
+    apiProcess.listening(api.address, api.port)
+  } catch (err) {
+    // The parent says why, once.
+    apiProcess.failed(err instanceof Error ? err.message : String(err))
+    await stopAll(parts, log)
+    apiProcess.leave()
+    if (err instanceof CommandFailed) return err.exitCode
+    throw err
+  }
+  const code = await runUntilSignal(parts, log)
+  apiProcess.leave()
+  return code
 }
 
 async function stopAll(parts: Stoppable[], log: Logger): Promise<void> {
