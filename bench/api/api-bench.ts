@@ -2,7 +2,8 @@
 // create+delete at concurrency 1 and 16, against `octavia up` with SQLite and with MariaDB.
 // Prints figures; never fails on time. Run: npm run bench:api [-- --seconds 5]
 // One part at a time: --engine sqlite|mysql, --only 'list 100 LBs,show,create', --concurrency 16,
-// --repeat 3 (each figure again on the same service); BENCH_SERVER_NODE_ARGS='--cpu-prof' profiles the service.
+// --repeat 3 (each figure again on the same service), --api-workers 1 (API processes, default 2 as
+// the reference's uWSGI processes); BENCH_SERVER_NODE_ARGS='--cpu-prof' profiles the service.
 // Load: list, show and create come from wrk (C, one thread: it leaves the service nearly all of
 // the 2 cores); --client node sends them from this process instead, as create+delete always is.
 import { execFile, spawn } from 'node:child_process'
@@ -25,6 +26,8 @@ const ENGINES = (option('engine') ?? ['sqlite', 'mysql']) as Array<'sqlite' | 'm
 const ONLY = option('only')
 const CONCURRENCIES = (option('concurrency') ?? ['1', '16']).map(Number)
 const REPEAT = Number(option('repeat')?.[0] ?? 1)
+/** api.workers: 2 by default, as the reference Octavia ran its API in 2 uWSGI processes. */
+const API_WORKERS = Number(option('api-workers')?.[0] ?? 2)
 const WRK = '/usr/bin/wrk'
 const CLIENT = option('client')?.[0] ?? 'wrk'
 if (CLIENT === 'wrk' && !existsSync(WRK)) throw new Error(`${WRK} is missing: scripts/setup.sh installs it (or run with --client node)`)
@@ -35,7 +38,7 @@ async function startService(engine: 'sqlite' | 'mysql', cwd: string): Promise<{ 
   // The API measured as Octavia's was (noop provider): jobs complete in the database, no haproxy
   // per load balancer (Octavia's noop amphora driver); no agent or heartbeat port taken.
   const sets = ['--set', 'octavia.api.bind.port=0', '--set', 'octavia.api.metrics.port=0', '--set', 'octavia.controller_worker.amphora_driver=amphora_noop_driver',
-    '--set', 'octavia.health_manager.bind_port=0']
+    '--set', 'octavia.health_manager.bind_port=0', '--set', `octavia.api.workers=${API_WORKERS}`]
   let cleanup = async () => {}
   if (engine === 'mysql') {
     const options = { engine: 'mysql' as const, host: '127.0.0.1', port: 3306, user: 'root', password: '', name: `octavia_bench_${randomBytes(4).toString('hex')}` }
@@ -175,4 +178,4 @@ for (const engine of ENGINES) {
   }
 }
 process.stdout.write(`${['engine ', 'operation      ', '  c', '   req/s', ' p50 ms', ' p99 ms', 'errors', 'vs Octavia'].join(' | ')}\n${rows.join('\n')}\n`)
-process.stdout.write(`(${SECONDS} s per figure, list/show/create load from ${CLIENT === 'wrk' ? 'wrk' : 'this process'}; create is the POST alone (201, the worker finishes in the background); create+delete counts one create, its wait for ACTIVE and one delete; Octavia 11 reference at c=16: list 100 = 43, show = 150, create = 92 req/s)\n`)
+process.stdout.write(`(${SECONDS} s per figure, ${API_WORKERS} API process${API_WORKERS === 1 ? '' : 'es'}, list/show/create load from ${CLIENT === 'wrk' ? 'wrk' : 'this process'}; create is the POST alone (201, the worker finishes in the background); create+delete counts one create, its wait for ACTIVE and one delete; Octavia 11 reference at c=16: list 100 = 43, show = 150, create = 92 req/s)\n`)

@@ -89,8 +89,10 @@ export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions):
     }
   }
 
-  const start = (settings: SocketThreadSettings): Promise<{ thread: Worker; address: string; port: number }> => new Promise((resolve, reject) => {
+  interface Running { thread: Worker; address: string; port: number; exited: Promise<void> }
+  const start = (settings: SocketThreadSettings): Promise<Running> => new Promise((resolve, reject) => {
     const thread = new Worker(SOCKET_THREAD, { workerData: settings })
+    const exited = once(thread, 'exit').then(() => undefined)
     let bound = false
     thread.on('message', (message: SocketThreadMessage) => {
       switch (message.type) {
@@ -99,7 +101,7 @@ export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions):
           return
         case 'listening':
           bound = true
-          resolve({ thread, address: message.address, port: message.port })
+          resolve({ thread, address: message.address, port: message.port, exited })
           return
         case 'failed':
           void thread.terminate()
@@ -113,25 +115,29 @@ export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions):
       if (!bound) reject(err)
       else log.error({ err }, 'heartbeat socket thread failed')
     })
-    thread.on('exit', () => {
+    void exited.then(() => {
       if (!bound || closing) return
       // Again on the port it had, even if any free port was asked for.
-      log.warn({ port: current.port }, 'heartbeat socket thread ended; starting it again')
-      void start({ ...settings, port: current.port }).then((next) => (current = next), (err: unknown) => log.error({ err }, 'heartbeat socket thread could not start again'))
+      log.warn({ port: first.port }, 'heartbeat socket thread ended; starting it again')
+      restarting = start({ ...settings, port: first.port }).then((next) => {
+        current = next
+      }, (err: unknown) => log.error({ err }, 'heartbeat socket thread could not start again'))
     })
   })
 
   const settings: SocketThreadSettings = { address: options.address, port: options.port, key: options.key, receiveBufferSize: options.receiveBufferSize }
-  let current = await start(settings)
-  log.info({ address: current.address, port: current.port }, 'heartbeat receiver listening')
+  const first = await start(settings)
+  let current = first
+  let restarting: Promise<void> = Promise.resolve()
+  log.info({ address: first.address, port: first.port }, 'heartbeat receiver listening')
   return {
-    address: current.address,
-    port: current.port,
+    address: first.address,
+    port: first.port,
     close: async () => {
       closing = true
-      const exited = once(current.thread, 'exit')
+      await restarting
       current.thread.postMessage('close')
-      await exited
+      await current.exited
     },
   }
 }
