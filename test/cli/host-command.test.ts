@@ -19,17 +19,20 @@ test('`octavia host` registers, lists, disables, enables and removes host agents
   assert.match((await octavia('host', 'list')).stdout, /\| lb-agent-1 \| 127\.0\.0\.1 \| 9444 \| false +\| 100 +\| 0 +\|/)
   assert.equal((await octavia('host', 'enable', 'lb-agent-1')).code, 0)
 
-  for (const [args, message] of [
+  // The refusals, all at once (each is a process start).
+  const refusals = [
     [['host', 'register', 'bad name', '127.0.0.1:9443'], /host name "bad name" must be letters/],
     [['host', 'register', 'a', 'nowhere'], /"nowhere" is not an address:port/],
     [['host', 'disable', 'missing'], /no host agent is registered as "missing"/],
     [['host', 'list', '-f', 'xml'], /--format must be table or json/],
-  ] as const) {
-    const result = await octavia(...args)
+  ] as const
+  const results = await Promise.all(refusals.map(([args]) => octavia(...args)))
+  refusals.forEach(([args, message], i) => {
+    const result = results[i]!
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`)
     assert.match(result.stderr, message)
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
-  }
+  })
   assert.equal((await octavia('host', 'remove', 'lb-agent-1')).code, 0)
   assert.deepEqual(JSON.parse((await octavia('host', 'list', '-f', 'json')).stdout), [])
 })

@@ -16,9 +16,9 @@ test('`octavia worker` runs the jobs `octavia api` queues, shows them in `octavi
   assert.equal(refused.code, 1)
   assert.match(refused.stderr, /octavia worker: the database schema is at nothing, not \S+; run `octavia db upgrade` first/)
   assert.equal((await runOctavia(['db', 'upgrade'], { cwd })).code, 0)
-  const missing = await runOctavia(['job', 'show', 'no-such-job'], { cwd })
+  // Independent commands run side by side: each is a process start.
+  const [missing, badState] = await Promise.all([runOctavia(['job', 'show', 'no-such-job'], { cwd }), runOctavia(['job', 'list', '--state', 'stuck'], { cwd })])
   assert.deepEqual([missing.code, missing.stderr], [1, 'job no-such-job not found\n'])
-  const badState = await runOctavia(['job', 'list', '--state', 'stuck'], { cwd })
   assert.deepEqual([badState.code, badState.stderr], [2, '--state must be one of pending, running, succeeded, failed, reverted, not "stuck"\n'])
 
   const api = startOctavia(t, [...PORTS, 'api'], { cwd })
@@ -38,20 +38,19 @@ test('`octavia worker` runs the jobs `octavia api` queues, shows them in `octavi
   const shown = await (await fetch(`${base}/${loadbalancer.id}`)).json() as { loadbalancer: { provisioning_status: string } }
   assert.equal(shown.loadbalancer.provisioning_status, 'ACTIVE')
 
-  const list = await runOctavia(['job', 'list'], { cwd })
+  const [list, succeeded] = await Promise.all([runOctavia(['job', 'list'], { cwd }), runOctavia(['job', 'list', '--state', 'succeeded', '-f', 'json'], { cwd })])
   assert.equal(list.code, 0, list.stderr)
   assert.match(list.stdout, /\| id +\| kind +\| target_id +\| state +\| current_task +\| failed_task \| attempts \| last_error \| updated_at +\|/)
   assert.match(list.stdout, new RegExp(`\\| loadbalancer\\.create \\| ${loadbalancer.id} \\| succeeded \\| loadbalancer\\.activate +\\| +\\| 1 +\\|`))
-  const [job] = JSON.parse((await runOctavia(['job', 'list', '--state', 'succeeded', '-f', 'json'], { cwd })).stdout) as Array<{ id: string }>
+  const [job] = JSON.parse(succeeded.stdout) as Array<{ id: string }>
   assert.ok(job)
-  const show = await runOctavia(['job', 'show', job.id, '-f', 'json'], { cwd })
+  const [show, table] = await Promise.all([runOctavia(['job', 'show', job.id, '-f', 'json'], { cwd }), runOctavia(['job', 'show', job.id], { cwd })])
   const { journal } = JSON.parse(show.stdout) as { journal: Array<{ step_name: string; reverted_at: string | null }> }
   // The amphora tasks are journaled as skipped: this worker runs Octavia's noop amphora driver (run-octavia.ts).
   assert.deepEqual(journal.map((s) => s.step_name), [
     'loadbalancer.checkpoint', 'network.allocate-vip', 'amphora.allocate', 'amphora.create-on-agent', 'amphora.apply-config',
     'loadbalancer.mark-health-monitors-online', 'loadbalancer.activate',
   ])
-  const table = await runOctavia(['job', 'show', job.id], { cwd })
   assert.match(table.stdout, /\| current_task +\| loadbalancer\.activate/)
   assert.match(table.stdout, /\| 1 +\| network\.allocate-vip +\|/)
 
