@@ -57,6 +57,8 @@ export async function startApiProcesses(config: OctaviaConfig, log: Logger,
     const child = cluster.fork()
     children.add(child)
     let listening = false
+    // A message to a process that has just gone: its exit is handled below.
+    child.on('error', (err) => log.warn({ err, pid: child.process.pid }, 'API process channel error'))
     child.on('message', (message: unknown) => {
       if (!isApiProcessMessage(message)) return
       switch (message.type) {
@@ -122,7 +124,8 @@ export async function startApiProcesses(config: OctaviaConfig, log: Logger,
             pendingMetrics.delete(id)
             resolve(metrics)
           })
-          child.send({ type: 'octavia:metrics', id } satisfies ApiProcessMessage)
+          // A process on its way out is left out.
+          if (!child.isConnected() || !child.send({ type: 'octavia:metrics', id } satisfies ApiProcessMessage)) pendingMetrics.get(id)?.([])
         })))
         return AggregatorRegistry.aggregate([await options.registry.getMetricsAsJSON(), ...replies]).metrics()
       }
