@@ -71,13 +71,13 @@ export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions):
         document = parseHeartbeatText(message.texts[i]!)
       } catch (err) {
         if (!(err instanceof HeartbeatRejected)) throw err
-        drop(err.reason, 1, receivedAt, undefined)
+        drop(err.reason, 1, receivedAt, message.from[i])
         continue
       }
       const fingerprint = message.fingerprints[i]!
       const verdict = guard.admit(document.id, document.seq, fingerprint, receivedAt)
       if (verdict !== 'accepted') {
-        drop(verdict, 1, receivedAt, undefined)
+        drop(verdict, 1, receivedAt, message.from[i])
         continue
       }
       counters.countAccepted()

@@ -28,6 +28,8 @@ export type SocketThreadMessage =
     readAt: number[]
     /** Each one's digest tail: identifies its bytes. */
     fingerprints: string[]
+    /** Each one's sender address. */
+    from: string[]
     /** Datagrams read, authentic or not. */
     received: number
     dropped: Partial<Record<HeartbeatRejected['reason'], number>>
@@ -45,6 +47,7 @@ const key = heartbeatKey(settings.key)
 let texts: string[] = []
 let readAt: number[] = []
 let fingerprints: string[] = []
+let from: string[] = []
 let received = 0
 let dropped: Partial<Record<HeartbeatRejected['reason'], number>> = {}
 let lastDropFrom: string | undefined
@@ -53,10 +56,11 @@ let flushing = false
 function flush(): void {
   flushing = false
   if (received === 0) return
-  port.postMessage({ type: 'heartbeats', texts, readAt, fingerprints, received, dropped, lastDropFrom } satisfies SocketThreadMessage)
+  port.postMessage({ type: 'heartbeats', texts, readAt, fingerprints, from, received, dropped, lastDropFrom } satisfies SocketThreadMessage)
   texts = []
   readAt = []
   fingerprints = []
+  from = []
   received = 0
   dropped = {}
   lastDropFrom = undefined
@@ -73,6 +77,7 @@ socket.on('message', (datagram, remote) => {
     texts.push(verifyHeartbeat(datagram, key))
     readAt.push(Date.now())
     fingerprints.push(datagram.subarray(-32).toString('latin1'))
+    from.push(remote.address)
   } catch (err) {
     if (!(err instanceof HeartbeatRejected)) throw err
     dropped[err.reason] = (dropped[err.reason] ?? 0) + 1
