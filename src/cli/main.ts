@@ -1,16 +1,12 @@
 import { Command, CommanderError } from 'commander'
 import type { CliContext } from './cli-context.ts'
-import { registerAgentCommand } from './commands/agent.ts'
 import { registerConfigCommands } from './commands/config.ts'
 import { registerDbCommands } from './commands/db.ts'
-import { registerHealthManagerCommand } from './commands/health-manager.ts'
 import { registerHostCommands } from './commands/host.ts'
-import { registerHousekeepingCommand } from './commands/housekeeping.ts'
 import { registerJobCommands } from './commands/job.ts'
 import { registerNetworkCommands } from './commands/network.ts'
-import { registerServeCommands } from './commands/serve.ts'
+import { registerServiceCommands } from './commands/services.ts'
 import { registerStatusCommands } from './commands/status.ts'
-import { registerWorkerCommand } from './commands/worker.ts'
 import { CommandFailed, EXIT } from './exit-codes.ts'
 import type { GlobalOptions } from './load-cli-config.ts'
 
@@ -29,11 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     globals: () => program.opts<GlobalOptions>(),
     exit: (code) => void (exitCode = code),
   }
-  registerServeCommands(program, cli)
-  registerWorkerCommand(program, cli)
-  registerHealthManagerCommand(program, cli)
-  registerHousekeepingCommand(program, cli)
-  registerAgentCommand(program, cli)
+  registerServiceCommands(program, cli)
   registerDbCommands(program, cli)
   registerConfigCommands(program, cli)
   registerNetworkCommands(program, cli)

@@ -1,4 +1,3 @@
-import type { Command } from 'commander'
 import type { Registry } from 'prom-client'
 import { startAgent } from '../../agent/start-agent.ts'
 import { systemClock } from '../../common/clock.ts'
@@ -7,20 +6,12 @@ import { createLogger, type Logger } from '../../common/logger.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { agentTlsMaterial } from '../../drivers/certificates/tls-material.ts'
 import { createMetricsRegistry } from '../../common/metrics.ts'
-import type { CliContext } from '../cli-context.ts'
 import { CommandFailed } from '../exit-codes.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 
-export function registerAgentCommand(program: Command, cli: CliContext): void {
-  program
-    .command('agent')
-    .description('run the host agent: the mTLS REST API that runs this host\'s HAProxy amphorae (they keep running when it stops)')
-    .action(async () => cli.exit(await runAgent(cli.globals())))
-}
-
-async function runAgent(options: GlobalOptions): Promise<number> {
+export async function runAgent(options: GlobalOptions): Promise<number> {
   const config = loadCliConfig(options)
   const log = createLogger()
   const { parts } = await startAgentService(config, log)

@@ -1,4 +1,3 @@
-import type { Command } from 'commander'
 import { systemClock } from '../../common/clock.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
 import { createMetricsRegistry } from '../../common/metrics.ts'
@@ -8,20 +7,12 @@ import { currentVersion } from '../../db/migrations.ts'
 import type { LocalAgentCompute } from '../../drivers/compute/local-agent-compute.ts'
 import { computeReaper, type AmphoraReaper } from '../../health/amphora-reaper.ts'
 import { startHealthManager, type HealthManager } from '../../health/health-manager.ts'
-import type { CliContext } from '../cli-context.ts'
 import { openDatabase, type Database } from '../database.ts'
 import { CommandFailed } from '../exit-codes.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import { startMetricsPart } from '../metrics-part.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 import { createAgentCompute } from '../worker-service.ts'
-
-export function registerHealthManagerCommand(program: Command, cli: CliContext): void {
-  program
-    .command('health-manager')
-    .description('run the health manager: receives amphora heartbeats (UDP), derives operating statuses and statistics, fails over amphorae that stop reporting')
-    .action(async () => cli.exit(await runHealthManager(cli.globals())))
-}
 
 /** Refuses a database whose schema is not at head, naming the command that fixes it. */
 export async function requireSchemaAtHead(db: Database, command: string): Promise<void> {
@@ -31,7 +22,7 @@ export async function requireSchemaAtHead(db: Database, command: string): Promis
   }
 }
 
-async function runHealthManager(options: GlobalOptions): Promise<number> {
+export async function runHealthManager(options: GlobalOptions): Promise<number> {
   const config = loadCliConfig(options)
   const log = createLogger()
   const db = await openDatabase(config, log)

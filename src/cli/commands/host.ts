@@ -2,10 +2,9 @@ import type { Command } from 'commander'
 import { systemClock } from '../../common/clock.ts'
 import { createLogger } from '../../common/logger.ts'
 import { parseHostPort, parseIp } from '../../config/ip-address.ts'
-import { AgentRepository, type Agent } from '../../db/repositories/agent-repository.ts'
-import { AmphoraRepository } from '../../db/repositories/amphora-repository.ts'
+import type { Agent, AgentRepository } from '../../db/repositories/agent-repository.ts'
+import type { AmphoraRepository } from '../../db/repositories/amphora-repository.ts'
 import type { CliContext } from '../cli-context.ts'
-import { openDatabase } from '../database.ts'
 import { CommandFailed, EXIT } from '../exit-codes.ts'
 import { loadCliConfig } from '../load-cli-config.ts'
 import { renderTable } from '../render-table.ts'
@@ -24,6 +23,10 @@ const iso = (d: Date | null) => (d === null ? '' : d.toISOString())
 
 async function withHosts<T>(cli: CliContext, work: (agents: AgentRepository, amphorae: AmphoraRepository) => Promise<T>): Promise<T> {
   const config = loadCliConfig(cli.globals())
+  // The database code is loaded only when a command runs, not for `octavia --help`.
+  const [{ openDatabase }, { AgentRepository }, { AmphoraRepository }] = await Promise.all([
+    import('../database.ts'), import('../../db/repositories/agent-repository.ts'), import('../../db/repositories/amphora-repository.ts'),
+  ])
   const db = await openDatabase(config, createLogger({ level: 'warn' }))
   try {
     return await work(new AgentRepository(db, systemClock), new AmphoraRepository(db, systemClock))

@@ -1,10 +1,8 @@
-import type { Command } from 'commander'
 import { systemClock } from '../../common/clock.ts'
 import { createLogger, type Logger } from '../../common/logger.ts'
 import { createMetricsRegistry } from '../../common/metrics.ts'
 import type { OctaviaConfig } from '../../config/schema.ts'
 import { startHousekeeping } from '../../housekeeping/housekeeping.ts'
-import type { CliContext } from '../cli-context.ts'
 import { openDatabase, type Database } from '../database.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import { startMetricsPart } from '../metrics-part.ts'
@@ -12,14 +10,7 @@ import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 import { createCertificateRotator, createSpareBuilder, hasDataPlane } from '../worker-service.ts'
 import { requireSchemaAtHead } from './health-manager.ts'
 
-export function registerHousekeepingCommand(program: Command, cli: CliContext): void {
-  program
-    .command('housekeeping')
-    .description('run housekeeping: purges DELETED load balancers and amphorae past their expiry age, keeps the spare amphora pool, rotates amphora certificates')
-    .action(async () => cli.exit(await runHousekeeping(cli.globals())))
-}
-
-async function runHousekeeping(options: GlobalOptions): Promise<number> {
+export async function runHousekeeping(options: GlobalOptions): Promise<number> {
   const config = loadCliConfig(options)
   const log = createLogger()
   const db = await openDatabase(config, log)

@@ -1,10 +1,9 @@
 import type { Command } from 'commander'
 import { systemClock } from '../../common/clock.ts'
 import { createLogger } from '../../common/logger.ts'
-import { JobRepository, type Job, type JobFilter } from '../../db/repositories/job-repository.ts'
+import type { Job, JobFilter, JobRepository } from '../../db/repositories/job-repository.ts'
 import { JOB_STATES, type JobState } from '../../db/schema.ts'
 import type { CliContext } from '../cli-context.ts'
-import { openDatabase } from '../database.ts'
 import { CommandFailed, EXIT } from '../exit-codes.ts'
 import { loadCliConfig } from '../load-cli-config.ts'
 import { renderTable } from '../render-table.ts'
@@ -80,6 +79,8 @@ export function registerJobCommands(program: Command, cli: CliContext): void {
 
 async function withJobs<T>(cli: CliContext, fn: (jobs: JobRepository) => Promise<T>): Promise<T> {
   const config = loadCliConfig(cli.globals())
+  // The database code is loaded only when a command runs, not for `octavia --help`.
+  const [{ openDatabase }, { JobRepository }] = await Promise.all([import('../database.ts'), import('../../db/repositories/job-repository.ts')])
   const db = await openDatabase(config, createLogger())
   try {
     return await fn(new JobRepository(db, systemClock))

@@ -2,10 +2,8 @@ import type { Command } from 'commander'
 import { createLogger } from '../../common/logger.ts'
 import { parseIp } from '../../config/ip-address.ts'
 import type { NetworkConfig } from '../../config/schema.ts'
-import { PortRepository } from '../../db/repositories/port-repository.ts'
 import { systemClock } from '../../common/clock.ts'
 import type { CliContext } from '../cli-context.ts'
-import { openDatabase } from '../database.ts'
 import { loadCliConfig } from '../load-cli-config.ts'
 import { renderTable } from '../render-table.ts'
 
@@ -16,6 +14,8 @@ export function registerNetworkCommands(program: Command, cli: CliContext): void
     .option('-f, --format <format>', 'table or json', 'table')
     .action(async (options: { format: string }) => {
       const config = loadCliConfig(cli.globals())
+      // The database code is loaded only when the command runs, not for `octavia --help`.
+      const [{ openDatabase }, { PortRepository }] = await Promise.all([import('../database.ts'), import('../../db/repositories/port-repository.ts')])
       const db = await openDatabase(config, createLogger())
       try {
         const ports = await new PortRepository(db, systemClock).list()

@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net'
-import type { Command } from 'commander'
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import { createApi } from '../../api/create-api.ts'
@@ -22,24 +21,12 @@ import { startAgentService } from './agent.ts'
 import { startHealthManagerService } from './health-manager.ts'
 import { startHousekeepingService } from './housekeeping.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
-import type { CliContext } from '../cli-context.ts'
 import { startMetricsPart } from '../metrics-part.ts'
 import { apiProcess, isApiProcess, startApiProcesses } from '../api-processes.ts'
 import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 import { hasDataPlane, startWorkerService } from '../worker-service.ts'
 
-export function registerServeCommands(program: Command, cli: CliContext): void {
-  program
-    .command('up')
-    .description('run the all-in-one service: API, worker, health manager, housekeeping and a local host agent with its HAProxy amphorae, in one process; migrates the database first')
-    .action(async () => cli.exit(await serve(cli.globals(), 'up')))
-  program
-    .command('api')
-    .description('run the Octavia v2 API service; jobs it queues are run by `octavia worker` processes (the database schema must be at head: see `octavia db upgrade`)')
-    .action(async () => cli.exit(await serve(cli.globals(), 'api')))
-}
-
-async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number> {
+export async function serve(options: GlobalOptions, mode: 'up' | 'api'): Promise<number> {
   const config = loadCliConfig(options)
   if (isApiProcess()) return serveApiProcess(config)
 

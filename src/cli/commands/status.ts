@@ -1,6 +1,5 @@
 import type { Command } from 'commander'
 import { renderCheckTable, worstCode } from '../check-table.ts'
-import { runUpgradeChecks } from '../upgrade-checks.ts'
 import type { CliContext } from '../cli-context.ts'
 
 export function registerStatusCommands(program: Command, cli: CliContext): void {
@@ -9,6 +8,8 @@ export function registerStatusCommands(program: Command, cli: CliContext): void 
   upgrade.command('check')
     .description('check configuration, database, schema, queue and certificates; exit 0 success, 1 warning, 2 failure')
     .action(async () => {
+      // The checks' code (database, queue, identity) is loaded only when they run.
+      const { runUpgradeChecks } = await import('../upgrade-checks.ts')
       const results = await runUpgradeChecks(cli.globals())
       process.stdout.write(renderCheckTable(results))
       cli.exit(worstCode(results))

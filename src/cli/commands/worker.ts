@@ -1,8 +1,6 @@
-import type { Command } from 'commander'
 import { createLogger } from '../../common/logger.ts'
 import { createMetricsRegistry } from '../../common/metrics.ts'
 import { createJobQueue } from '../../controller/queue/create-job-queue.ts'
-import type { CliContext } from '../cli-context.ts'
 import { openDatabase } from '../database.ts'
 import { loadCliConfig, type GlobalOptions } from '../load-cli-config.ts'
 import { startMetricsPart } from '../metrics-part.ts'
@@ -10,15 +8,7 @@ import { runUntilSignal, type Stoppable } from '../run-until-signal.ts'
 import { startWorkerService } from '../worker-service.ts'
 import { requireSchemaAtHead } from './health-manager.ts'
 
-export function registerWorkerCommand(program: Command, cli: CliContext): void {
-  program
-    .command('worker')
-    .description('run the controller worker: claims jobs from the database (announced over message_queue) and runs their flows; '
-      + 'SIGTERM hands running jobs back at their next task; the database schema must be at head')
-    .action(async () => cli.exit(await runWorker(cli.globals())))
-}
-
-async function runWorker(options: GlobalOptions): Promise<number> {
+export async function runWorker(options: GlobalOptions): Promise<number> {
   const config = loadCliConfig(options)
   const log = createLogger()
   const db = await openDatabase(config, log)
