@@ -4,6 +4,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, r
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { isStaleConnection } from '../../src/api/access/keystone-request.ts'
 
 // A private Keystone (Debian's package, scripts/keystone-packages.sh installs it) for identity
 // tests, run the way /work/shared/recipes/keystone.md found to work: SQLite in WAL mode, an
@@ -88,7 +89,7 @@ export class TestKeystone {
   }
 
   async request(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<KeystoneReply> {
-    const res = await fetch(`${this.authUrl}${path}`, {
+    const res = await fetchOnce(`${this.authUrl}${path}`, {
       method,
       headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -195,7 +196,7 @@ export class TestKeystone {
   }
 
   async #auth(auth: unknown): Promise<IssuedToken> {
-    const res = await fetch(`${this.authUrl}/auth/tokens?nocatalog`, {
+    const res = await fetchOnce(`${this.authUrl}/auth/tokens?nocatalog`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ auth }),
@@ -238,6 +239,19 @@ export async function startKeystone(): Promise<TestKeystone> {
     }
   }
   throw lastError
+}
+
+/**
+ * fetch, sent again once when uWSGI closed the kept-alive connection it went out on (its HTTP
+ * router drops idle ones): the service's own Keystone calls do the same (keystone-request.ts).
+ */
+async function fetchOnce(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init)
+  } catch (err) {
+    if (!isStaleConnection(err)) throw err
+    return fetch(url, init)
+  }
 }
 
 function expectStatus(reply: KeystoneReply, status: number): unknown {

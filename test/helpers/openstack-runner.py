@@ -12,6 +12,7 @@ with the command's exit status and what it printed: {"code": int, "stdout": str,
 
 import json
 import os
+import signal
 import sys
 import tempfile
 
@@ -36,6 +37,14 @@ with open(os.devnull, 'w') as devnull, contextlib.redirect_stdout(devnull), cont
 for handler in list(logging.getLogger('').handlers):
     logging.getLogger('').removeHandler(handler)
 
+# A command still running after this long fails (the client's --wait polls for ever otherwise).
+COMMAND_TIMEOUT_S = 60
+
+
+def on_alarm(signum, frame):
+    raise TimeoutError('the command ran longer than %d s' % COMMAND_TIMEOUT_S)
+
+
 protocol_in = sys.stdin
 protocol_out = os.fdopen(os.dup(1), 'w')
 
@@ -50,6 +59,8 @@ def run(argv):
                 os.dup2(err.fileno(), 2)
                 sys.stdout = os.fdopen(1, 'w')
                 sys.stderr = os.fdopen(2, 'w')
+                signal.signal(signal.SIGALRM, on_alarm)
+                signal.alarm(COMMAND_TIMEOUT_S)
                 code = shell.main(argv)
             except SystemExit as exit_:
                 code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)

@@ -123,8 +123,11 @@ export class HousekeepingRepository {
         .where('cert_busy', '=', false).where('status', 'not in', ['DELETED', 'PENDING_DELETE'])
         .orderBy('cert_expiration').orderBy('id').limit(1).executeTakeFirst()
       if (!candidate) return undefined
+      // Still due and not being deleted, as well as free: another claimer may have rotated it
+      // (and freed it again) since the read.
       const { numUpdatedRows } = await this.db.kysely.updateTable('amphora').set({ cert_busy: true })
-        .where('id', '=', candidate.id).where('cert_busy', '=', false).executeTakeFirst()
+        .where('id', '=', candidate.id).where('cert_busy', '=', false).where('cert_expiration', '<', before)
+        .where('status', 'not in', ['DELETED', 'PENDING_DELETE']).executeTakeFirst()
       if (numUpdatedRows === 1n) return { ...candidate, cert_busy: true }
     }
   }
