@@ -28,6 +28,8 @@ export interface HeartbeatReceiverOptions {
 export interface HeartbeatReceiver {
   readonly address: string
   readonly port: number
+  /** The thread running the socket now (for diagnostics; a new one after a restart). */
+  socketThread(): Worker
   close(): Promise<void>
 }
 
@@ -133,6 +135,7 @@ export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions):
   return {
     address: first.address,
     port: first.port,
+    socketThread: () => current.thread,
     close: async () => {
       closing = true
       await restarting

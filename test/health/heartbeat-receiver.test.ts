@@ -10,6 +10,7 @@ import { countRows } from '../helpers/db-seed.ts'
 import { TEST_HEARTBEAT_KEY, operatingStatus, seedLoadBalancer, startHealthHarness, type SeededLoadBalancer } from '../helpers/health-harness.ts'
 import { TestClock } from '../helpers/test-clock.ts'
 import { withTestDatabase } from '../helpers/test-database.ts'
+import { until } from '../helpers/wait.ts'
 
 // The receiver's refusals (spec/heartbeat.md §2, docs/health-manager.md) and §5.2's amphorae
 // without a load balancer, through real UDP into a real database.
@@ -125,4 +126,18 @@ test('amphorae without a live load balancer are reaped, spares are not (spec/hea
   await heartbeat(empty(stray.id, 1), { ...upDocument(orphan, 1), id: busy.id })
   assert.ok(await amphorae.getHealth(stray.id))
   assert.equal(await amphorae.getHealth(busy.id), undefined)
+})
+
+test('a socket thread that dies is started again on the same port, and heartbeats flow again', async (t) => {
+  const db = await withTestDatabase(t, 'sqlite')
+  const clock = new TestClock()
+  const { hm, heartbeat } = await startHealthHarness(t, db, { clock })
+  const s = await seedLoadBalancer(db, clock, { lb: { operating_status: 'OFFLINE' } })
+  const dead = hm.receiver.socketThread()
+  await dead.terminate()
+  await until('another socket thread', () => (hm.receiver.socketThread() !== dead ? true : undefined), { timeoutMs: 20_000 })
+  // The new thread binds the port the old one had; the harness still sends there.
+  await heartbeat(upDocument(s, 0))
+  assert.equal(hm.counters.applied, 1)
+  assert.equal(await operatingStatus(db, 'load_balancer', s.lbId), 'ONLINE')
 })
