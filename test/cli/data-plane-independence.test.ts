@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { httpBackend, settledMasterStatus } from '../agent/agent-harness.ts'
-import { startUpWithDataPlane, type DataPlaneUp } from '../helpers/data-plane-up.ts'
+import { createWebLoadBalancer, lbaas, startUpWithDataPlane, type DataPlaneUp } from '../helpers/data-plane-up.ts'
 import { startVipLoad } from '../helpers/vip-load.ts'
 import { until, isAlive } from '../helpers/wait.ts'
 
@@ -12,44 +12,11 @@ const WAIT = { timeoutMs: 30_000, intervalMs: 25 }
 
 const MEMBER_UPDATES = 100
 
-/** The v2 API of one `octavia up`. */
-function lbaas(up: DataPlaneUp) {
-  const base = `${up.endpoint}/v2/lbaas`
-  const send = async (method: string, path: string, body: unknown, expected: number) => {
-    const res = await fetch(`${base}/${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    assert.equal(res.status, expected, `${method} ${path}: ${await res.clone().text()}`)
-    return res.json() as Promise<Record<string, { id: string }>>
-  }
-  return {
-    post: (path: string, body: unknown) => send('POST', path, body, 201),
-    put: (path: string, body: unknown) => send('PUT', path, body, 200),
-    status: async (lbId: string) => ((await (await fetch(`${base}/loadbalancers/${lbId}`)).json()) as { loadbalancer: { provisioning_status: string } })
-      .loadbalancer.provisioning_status,
-    active: (lbId: string) => until(`load balancer ${lbId} ACTIVE`, async () => {
-      const status = await lbaas(up).status(lbId)
-      assert.ok(!status.startsWith('ERROR'), `load balancer ${lbId} went ${status}`)
-      return status === 'ACTIVE' ? true : undefined
-    }, WAIT),
-  }
-}
-
 /** A load balancer with an HTTP listener on port 8080 and a pool of the given backends, ACTIVE; its VIP URL and amphora directory. */
 async function webLoadBalancer(up: DataPlaneUp, backends: Array<{ address: string; port: number }>) {
   const api = lbaas(up)
-  const created = (await api.post('loadbalancers', {
-    loadbalancer: {
-      name: 'web', vip_subnet_id: up.subnet.id,
-      listeners: [{
-        name: 'http', protocol: 'HTTP', protocol_port: 8080,
-        default_pool: {
-          name: 'backends', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
-          members: backends.map((b) => ({ address: b.address, protocol_port: b.port })),
-        },
-      }],
-    },
-  })) as unknown as { loadbalancer: { id: string; vip_address: string; pools: Array<{ id: string }> } }
-  const lb = created.loadbalancer
-  await api.active(lb.id)
+  const lb = await createWebLoadBalancer(up, backends)
+  await api.active(lb.id, WAIT)
   const amphorae = ((await (await fetch(`${up.endpoint}/v2/octavia/amphorae?loadbalancer_id=${lb.id}`)).json()) as { amphorae: Array<{ id: string }> }).amphorae
   assert.equal(amphorae.length, 1)
   const dir = join(up.cwd, 'var/agent/amphorae', amphorae[0]!.id)
@@ -85,7 +52,7 @@ test('the data plane outlives `octavia up`: after kill -9 the VIP keeps serving,
     // A change made through the restarted API reaches the same haproxy, by a reload.
     const api = lbaas(again)
     await api.post(`pools/${lb.poolId}/members`, { member: { address: '127.0.0.4', protocol_port: c.port } })
-    await api.active(lb.id)
+    await api.active(lb.id, WAIT)
     await until('the new member answering through the VIP', () => (load.tally.answered.has('c') ? true : undefined), WAIT)
     assert.equal(lb.pid(), pid)
     assert.ok(isAlive(pid))
@@ -114,7 +81,7 @@ test(`${MEMBER_UPDATES} member updates through the API under continuous load los
     for (let i = 1; i <= MEMBER_UPDATES; i++) {
       // The third member goes out of rotation and back, and its weight changes.
       await api.put(`pools/${lb.poolId}/members/${third.id}`, { member: { admin_state_up: i % 2 === 0, weight: 1 + (i % 7) } })
-      await api.active(lb.id)
+      await api.active(lb.id, WAIT)
     }
   } finally {
     await load.stop()

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createDatabase } from '../../src/db/create-database.ts'
 import { get, httpBackend } from '../agent/agent-harness.ts'
-import { startUpWithDataPlane } from '../helpers/data-plane-up.ts'
+import { createWebLoadBalancer, lbaas, startUpWithDataPlane } from '../helpers/data-plane-up.ts'
 import { until, isAlive } from '../helpers/wait.ts'
 
 /** How long and how often the waits below probe. */
@@ -59,29 +59,8 @@ test('`octavia up` keeps spare amphorae running; a load balancer create takes on
   // A load balancer create takes a spare: its configuration is a reload of the running master.
   const a = await httpBackend(t, '127.0.0.2', 'a')
   const b = await httpBackend(t, '127.0.0.3', 'b')
-  const base = `${up.endpoint}/v2/lbaas`
-  const res = await fetch(`${base}/loadbalancers`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      loadbalancer: {
-        name: 'web', vip_subnet_id: up.subnet.id,
-        listeners: [{
-          name: 'http', protocol: 'HTTP', protocol_port: 8080,
-          default_pool: {
-            name: 'backends', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
-            members: [{ address: '127.0.0.2', protocol_port: a.port }, { address: '127.0.0.3', protocol_port: b.port }],
-          },
-        }],
-      },
-    }),
-  })
-  assert.equal(res.status, 201, await res.clone().text())
-  const { loadbalancer } = (await res.json()) as { loadbalancer: { id: string; vip_address: string } }
-  await until('the load balancer ACTIVE', async () => {
-    const body = (await (await fetch(`${base}/loadbalancers/${loadbalancer.id}`)).json()) as { loadbalancer: { provisioning_status: string } }
-    assert.notEqual(body.loadbalancer.provisioning_status, 'ERROR')
-    return body.loadbalancer.provisioning_status === 'ACTIVE' ? true : undefined
-  }, WAIT)
+  const loadbalancer = await createWebLoadBalancer(up, [{ address: '127.0.0.2', port: a.port }, { address: '127.0.0.3', port: b.port }])
+  await lbaas(up).active(loadbalancer.id, WAIT)
   const mine = ((await (await fetch(`${up.endpoint}/v2/octavia/amphorae?loadbalancer_id=${loadbalancer.id}`)).json()) as { amphorae: AmphoraView[] }).amphorae
   assert.equal(mine.length, 1)
   const taken = mine[0]!

@@ -5,7 +5,7 @@ import { systemClock } from '../../src/common/clock.ts'
 import { createDatabase } from '../../src/db/create-database.ts'
 import { AmphoraRepository } from '../../src/db/repositories/amphora-repository.ts'
 import { clientCertificate, httpBackend, presentedCertificate } from '../agent/agent-harness.ts'
-import { startUpWithDataPlane } from '../helpers/data-plane-up.ts'
+import { createWebLoadBalancer, lbaas, startUpWithDataPlane } from '../helpers/data-plane-up.ts'
 import { startVipLoad } from '../helpers/vip-load.ts'
 import { until } from '../helpers/wait.ts'
 
@@ -19,32 +19,12 @@ test('housekeeping in `octavia up` rotates the certificate of an agent near expi
   const a = await httpBackend(t, '127.0.0.2', 'a')
   const b = await httpBackend(t, '127.0.0.3', 'b')
   const c = await httpBackend(t, '127.0.0.4', 'c')
-  const base = `${up.endpoint}/v2/lbaas`
-  const call = async (method: string, path: string, body: unknown, expect: number) => {
-    const res = await fetch(`${base}/${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    assert.equal(res.status, expect, await res.clone().text())
-    return res.json() as Promise<Record<string, { id: string; vip_address?: string; listeners?: Array<{ default_pool_id?: string }> }>>
-  }
-  const { loadbalancer: web } = await call('POST', 'loadbalancers', {
-    loadbalancer: {
-      name: 'web', vip_subnet_id: up.subnet.id,
-      listeners: [{
-        name: 'http', protocol: 'HTTP', protocol_port: 8080,
-        default_pool: {
-          name: 'backends', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
-          members: [{ address: '127.0.0.2', protocol_port: a.port }, { address: '127.0.0.3', protocol_port: b.port }],
-        },
-      }],
-    },
-  }, 201)
+  const api = lbaas(up)
+  const web = await createWebLoadBalancer(up, [{ address: '127.0.0.2', port: a.port }, { address: '127.0.0.3', port: b.port }])
   // A second load balancer on the same agent: its amphora shares the agent's certificate.
-  const { loadbalancer: other } = await call('POST', 'loadbalancers', { loadbalancer: { name: 'other', vip_subnet_id: up.subnet.id } }, 201)
-  const active = (id: string) => until(`load balancer ${id} ACTIVE`, async () => {
-    const lb = ((await (await fetch(`${base}/loadbalancers/${id}`)).json()) as { loadbalancer: { provisioning_status: string } }).loadbalancer
-    return lb.provisioning_status === 'ACTIVE' ? true : undefined
-  }, WAIT)
-  await active(web!.id)
-  await active(other!.id)
+  const { loadbalancer: other } = await api.post('loadbalancers', { loadbalancer: { name: 'other', vip_subnet_id: up.subnet.id } })
+  await api.active(web.id, WAIT)
+  await api.active(other!.id, WAIT)
   const amphoraOf = async (lbId: string) => {
     const { amphorae } = (await (await fetch(`${up.endpoint}/v2/octavia/amphorae?loadbalancer_id=${lbId}`)).json()) as { amphorae: AmphoraView[] }
     assert.equal(amphorae.length, 1)
@@ -58,19 +38,19 @@ test('housekeeping in `octavia up` rotates the certificate of an agent near expi
   const tls = await clientCertificate(up.cwd)
   const before = await presentedCertificate(agentPort, agentName, tls)
   const notAfter = (peer: { valid_to: string }) => new Date(peer.valid_to).getTime()
-  for (const lb of [web!, other!]) {
+  for (const lb of [web, other!]) {
     const amphora = await amphoraOf(lb.id)
     assert.equal(new Date(`${amphora.cert_expiration!}Z`).getTime(), notAfter(before), JSON.stringify(amphora))
   }
 
-  const load = startVipLoad(`http://${web!.vip_address!}:8080/`)
+  const load = startVipLoad(`http://${web.vip_address}:8080/`)
   await until('the VIP answering', async () => (load.ok() > 0 ? true : undefined), WAIT)
 
   // The web amphora's certificate is due now: housekeeping (every second) rotates its agent's.
   const db = createDatabase({ engine: 'sqlite', path: join(up.cwd, 'var', 'octavia.sqlite') })
   t.after(() => db.close())
   const amphorae = new AmphoraRepository(db, systemClock)
-  const webAmphora = await amphoraOf(web!.id)
+  const webAmphora = await amphoraOf(web.id)
   await amphorae.update(webAmphora.id, { cert_expiration: new Date(Date.now() + 1000) })
   const after = await until('the agent presenting a new certificate', async () => {
     const peer = await presentedCertificate(agentPort, agentName, tls)
@@ -84,16 +64,16 @@ test('housekeeping in `octavia up` rotates the certificate of an agent near expi
 
   // Both amphorae of that agent carry the new expiry; the rotated one is free again and not ERROR.
   await until('the rotation recorded', async () => {
-    const both = await Promise.all([amphoraOf(web!.id), amphoraOf(other!.id)])
+    const both = await Promise.all([amphoraOf(web.id), amphoraOf(other!.id)])
     return both.every((amp) => amp.cert_expiration !== null && new Date(`${amp.cert_expiration}Z`).getTime() === notAfter(after) && !amp.cert_busy)
       ? true : undefined
   }, WAIT)
-  assert.equal((await amphoraOf(web!.id)).status, 'ALLOCATED')
+  assert.equal((await amphoraOf(web.id)).status, 'ALLOCATED')
 
   // The controller still reaches the agent: a member added through the API arrives in haproxy.
-  const poolId = web!.listeners![0]!.default_pool_id!
-  await call('POST', `pools/${poolId}/members`, { member: { address: '127.0.0.4', protocol_port: c.port } }, 201)
-  await active(web!.id)
+  const poolId = web.pools[0]!.id
+  await api.post(`pools/${poolId}/members`, { member: { address: '127.0.0.4', protocol_port: c.port } })
+  await api.active(web.id, WAIT)
   await until('the new member answering on the VIP', async () => (load.tally.answered.has('c') ? true : undefined), WAIT)
   const tally = await load.stop()
   assert.deepEqual(tally.failed, [])

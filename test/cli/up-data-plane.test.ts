@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { get, httpBackend } from '../agent/agent-harness.ts'
-import { startUpWithDataPlane } from '../helpers/data-plane-up.ts'
+import { createWebLoadBalancer, lbaas, startUpWithDataPlane } from '../helpers/data-plane-up.ts'
 import { until, isAlive } from '../helpers/wait.ts'
 
 /** How long and how often the waits below probe. */
@@ -14,29 +14,11 @@ test('`octavia up` runs its own agent: a load balancer made through the API serv
   const a = await httpBackend(t, '127.0.0.2', 'a')
   const b = await httpBackend(t, '127.0.0.3', 'b')
   const base = `${up.endpoint}/v2/lbaas`
-  const post = async (path: string, body: unknown) => {
-    const res = await fetch(`${base}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    assert.equal(res.status, 201, await res.clone().text())
-    return res.json() as Promise<Record<string, { id: string; vip_address?: string }>>
-  }
-  const { loadbalancer } = await post('loadbalancers', {
-    loadbalancer: {
-      name: 'web', vip_subnet_id: up.subnet.id,
-      listeners: [{
-        name: 'http', protocol: 'HTTP', protocol_port: 8080,
-        default_pool: {
-          name: 'backends', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
-          members: [{ address: '127.0.0.2', protocol_port: a.port }, { address: '127.0.0.3', protocol_port: b.port }],
-        },
-      }],
-    },
-  })
-  const lbId = loadbalancer!.id
-  const status = async () => ((await (await fetch(`${base}/loadbalancers/${lbId}`)).json()) as { loadbalancer: { provisioning_status: string } })
-    .loadbalancer.provisioning_status
-  await until('the load balancer ACTIVE', async () => ((await status()) === 'ACTIVE' ? true : undefined), WAIT)
+  const loadbalancer = await createWebLoadBalancer(up, [{ address: '127.0.0.2', port: a.port }, { address: '127.0.0.3', port: b.port }])
+  const lbId = loadbalancer.id
+  await lbaas(up).active(lbId, WAIT)
 
-  const vip = loadbalancer!.vip_address!
+  const vip = loadbalancer.vip_address
   assert.ok(vip.startsWith(up.subnet.cidr.split('.').slice(0, 3).join('.')), `${vip} is in ${up.subnet.cidr}`)
   const seen = new Set<string>()
   for (let i = 0; i < 4; i++) seen.add(await get(`http://${vip}:8080/`))

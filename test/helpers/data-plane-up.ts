@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { randomInt, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -5,6 +6,7 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { stopAmphorae } from '../agent/agent-harness.ts'
 import { startOctavia, type RunningService } from './run-octavia.ts'
+import { until, type UntilOptions } from './wait.ts'
 
 export interface DataPlaneUp {
   service: RunningService
@@ -79,4 +81,48 @@ export async function startUpWithDataPlane(t: TestContext, options: { pillar?: s
     }
   }
   return launch()
+}
+
+/** The v2 API of one `octavia up`, as the data-plane tests drive it: each call asserts its status. */
+export function lbaas(up: DataPlaneUp) {
+  const base = `${up.endpoint}/v2/lbaas`
+  const send = async (method: string, path: string, body: unknown, expected: number) => {
+    const res = await fetch(`${base}/${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    assert.equal(res.status, expected, `${method} ${path}: ${await res.clone().text()}`)
+    return res.json() as Promise<Record<string, { id: string }>>
+  }
+  const status = async (lbId: string) => ((await (await fetch(`${base}/loadbalancers/${lbId}`)).json()) as { loadbalancer: { provisioning_status: string } })
+    .loadbalancer.provisioning_status
+  return {
+    post: (path: string, body: unknown) => send('POST', path, body, 201),
+    put: (path: string, body: unknown) => send('PUT', path, body, 200),
+    status,
+    /** Resolves once the load balancer is ACTIVE; fails at once if it goes ERROR. */
+    active: (lbId: string, options: UntilOptions = { timeoutMs: 60_000 }) => until(`load balancer ${lbId} ACTIVE`, async () => {
+      const now = await status(lbId)
+      assert.ok(!now.startsWith('ERROR'), `load balancer ${lbId} went ${now}`)
+      return now === 'ACTIVE' ? true : undefined
+    }, options),
+  }
+}
+
+/**
+ * POSTs the load balancer `web` in one call: HTTP listener `http` on port 8080 whose default pool
+ * `backends` (ROUND_ROBIN) has the given members. Resolves as created (not yet ACTIVE).
+ */
+export async function createWebLoadBalancer(up: DataPlaneUp, backends: Array<{ address: string; port: number }>):
+  Promise<{ id: string; vip_address: string; pools: Array<{ id: string }> }> {
+  const created = await lbaas(up).post('loadbalancers', {
+    loadbalancer: {
+      name: 'web', vip_subnet_id: up.subnet.id,
+      listeners: [{
+        name: 'http', protocol: 'HTTP', protocol_port: 8080,
+        default_pool: {
+          name: 'backends', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
+          members: backends.map((b) => ({ address: b.address, protocol_port: b.port })),
+        },
+      }],
+    },
+  })
+  return created.loadbalancer as unknown as { id: string; vip_address: string; pools: Array<{ id: string }> }
 }
