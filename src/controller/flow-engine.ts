@@ -18,6 +18,11 @@ export interface FlowObserver {
   jobStarted?(job: Job, resumed: boolean): void
   /** After the task's journal entry committed; a returned promise holds the job until it settles. */
   taskDone?(job: Job, task: Task, phase: TaskPhase): void | Promise<void>
+  /**
+   * Asked right after a task ran in a transaction that could take more tasks: true commits there,
+   * so that taskDone can hold the job at exactly this task (tests that stop or crash a job mid-flow).
+   */
+  pauseAfter?(job: Job, task: Task, phase: TaskPhase): boolean
   taskFailed?(job: Job, task: Task, phase: TaskPhase, err: unknown): void
   jobEnded?(job: Job, outcome: JobOutcome): void
 }
@@ -47,6 +52,12 @@ export interface FlowEngineOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
+/** Tasks one step of the engine committed, in flow order; endedJob when the job ended with them. */
+interface Committed {
+  steps: Array<{ task: Task; index: number; result: JsonValue }>
+  endedJob: boolean
+}
+
 /** Thrown out of a wait when the worker gave up on the job (shutting down, lease gone). */
 class Abandoned extends Error {}
 
@@ -58,8 +69,9 @@ function messageOf(err: unknown): string {
 
 /**
  * Runs claimed jobs through their flows (DESIGN.md principle 2). Forward: each task not yet in the
- * journal runs and is journaled; a database task's effect, its journal entry and (for the last
- * task) the job's completion commit in one transaction that first proves the lease. A failure
+ * journal runs and is journaled; consecutive database tasks (and external tasks the job skips)
+ * share one transaction that first proves the lease, in which their effects, their journal
+ * entries and (when the flow's last task is among them) the job's completion commit together. A failure
  * that is not permanent hands the job back with back-off; a permanent one (or the last retry)
  * records the failed task on the job and reverts the journaled tasks in reverse order, each
  * revert noted in the journal, the last one ending the job. Any worker that takes the job over
@@ -111,56 +123,117 @@ export class FlowEngine {
   async #forward(flow: Flow, job: Job, journal: Map<string, JobStep>, run: TaskRun, control: JobControl):
     Promise<{ outcome: Exclude<JobOutcome, 'reverted'> } | { outcome: 'revert'; failedStep: string; error: string }> {
     const { owner } = this.options
-    const last = flow.tasks.length - 1
-    for (const [index, task] of flow.tasks.entries()) {
-      if (journal.has(task.name)) continue
+    const tasks = flow.tasks
+    let index = 0
+    // A task that failed in a transaction it shared: the tasks before it commit first, then its failure counts.
+    let failed: { index: number; err: unknown } | undefined
+    while (index < tasks.length) {
+      if (journal.has(tasks[index]!.name)) {
+        index++
+        continue
+      }
       const boundary = await this.#boundary(job, control)
       if (boundary) return { outcome: boundary }
-      let result: JsonValue
-      try {
-        result = await this.#execute(job, task, index, index === last, run, control)
-      } catch (err) {
-        if (err instanceof LeaseLost || err instanceof Abandoned) throw err
-        this.options.observer?.taskFailed?.(job, task, 'execute', err)
-        const error = messageOf(err)
-        const { taskRetry } = this.options
-        if (!(err instanceof PermanentError) && job.attempts <= taskRetry.attempts) {
-          const delay = retryDelay(taskRetry, job.attempts)
-          this.#log.warn({ job_id: job.id, kind: job.kind, task: task.name, attempt: job.attempts, delay_ms: delay, err }, 'task failed; job retried later')
-          const runAfter = new Date(this.options.context.clock.now().getTime() + delay)
-          const handed = await this.#db(control, () => this.#jobs.retryLater(job.id, owner, { run_after: runAfter, error: `${task.name}: ${error}` }))
-          return { outcome: handed ? 'retry' : 'lost' }
+      const failing = { task: tasks[index]! }
+      let done: Committed | undefined
+      let error: unknown
+      if (failed?.index === index) {
+        error = failed.err
+      } else {
+        try {
+          done = await this.#step(flow, index, failed?.index ?? tasks.length, job, journal, run, control, failing)
+        } catch (err) {
+          if (err instanceof LeaseLost || err instanceof Abandoned) throw err
+          const failedIndex = tasks.indexOf(failing.task)
+          if (failedIndex > index) {
+            // Rolled back with it, the tasks before it run again and commit on their own, so that
+            // the failure finds them done and reverts them as if each had had its own transaction.
+            failed = { index: failedIndex, err }
+            continue
+          }
+          error = err
         }
-        return { outcome: 'revert', failedStep: task.name, error }
       }
-      journal.set(task.name, { job_id: job.id, step_index: index, step_name: task.name, result, completed_at: this.options.context.clock.now(), reverted_at: null })
-      await this.options.observer?.taskDone?.(job, task, 'execute')
-      if (index === last && task.effect === 'database') return { outcome: this.#ended(job, 'succeeded') }
+      if (done === undefined) return this.#taskFailed(job, tasks[index]!, error, control)
+      const completedAt = this.options.context.clock.now()
+      for (const step of done.steps) {
+        journal.set(step.task.name, { job_id: job.id, step_index: step.index, step_name: step.task.name, result: step.result, completed_at: completedAt, reverted_at: null })
+        await this.options.observer?.taskDone?.(job, step.task, 'execute')
+      }
+      if (done.endedJob) return { outcome: this.#ended(job, 'succeeded') }
+      index = done.steps[done.steps.length - 1]!.index + 1
     }
     // The last task was external, or everything was journaled before a crash: end the job on its own.
     const ended = await this.#db(control, () => this.#jobs.succeed(job.id, owner))
     return { outcome: ended ? this.#ended(job, 'succeeded') : 'lost' }
   }
 
-  /** One task forward: effect, journal and (last task) completion, atomically where the effect is in the database. */
-  async #execute(job: Job, task: Task, index: number, last: boolean, run: TaskRun, control: JobControl): Promise<JsonValue> {
-    const { db } = this.options.context
-    const { owner, leaseMs } = this.options
-    if (task.effect === 'database') {
-      return this.#db(control, () => db.transaction(async (trx) => {
-        await this.#jobs.holdLease(trx, job.id, owner, leaseMs, task.name)
-        const result = (await task.execute(trx, run)) ?? null
-        await this.#jobs.journal(trx, job.id, { index, name: task.name, result })
-        if (last) await this.#jobs.succeed(job.id, owner, trx)
-        return result
-      }))
+  /** A task failed going forward: the job is handed back to retry later, or is to revert. */
+  async #taskFailed(job: Job, task: Task, err: unknown, control: JobControl):
+    Promise<{ outcome: 'retry' | 'lost' } | { outcome: 'revert'; failedStep: string; error: string }> {
+    this.options.observer?.taskFailed?.(job, task, 'execute', err)
+    const error = messageOf(err)
+    const { taskRetry, owner } = this.options
+    if (!(err instanceof PermanentError) && job.attempts <= taskRetry.attempts) {
+      const delay = retryDelay(taskRetry, job.attempts)
+      this.#log.warn({ job_id: job.id, kind: job.kind, task: task.name, attempt: job.attempts, delay_ms: delay, err }, 'task failed; job retried later')
+      const runAfter = new Date(this.options.context.clock.now().getTime() + delay)
+      const handed = await this.#db(control, () => this.#jobs.retryLater(job.id, owner, { run_after: runAfter, error: `${task.name}: ${error}` }))
+      return { outcome: handed ? 'retry' : 'lost' }
     }
-    const result = (await task.execute(run)) ?? null
-    await this.#db(control, () => db.transaction(async (trx) => {
-      await this.#jobs.holdLease(trx, job.id, owner, leaseMs, task.name)
-      await this.#jobs.journal(trx, job.id, { index, name: task.name, result })
+    return { outcome: 'revert', failedStep: task.name, error }
+  }
+
+  /**
+   * Runs forward from task `start` and commits what ran: an external task on its own (its effect,
+   * then its journal entry), else as many consecutive tasks as can share one transaction that
+   * proves the lease (database tasks and external tasks this job skips), with their journal
+   * entries and, when the flow's last task is among them, the job's end. A failure rolls back the
+   * whole transaction, so none of its tasks happened; `failing.task` names the one that failed.
+   * Tasks from `end` on are left for later.
+   */
+  async #step(flow: Flow, start: number, end: number, job: Job, journal: ReadonlyMap<string, JobStep>, run: TaskRun, control: JobControl,
+    failing: { task: Task }): Promise<Committed> {
+    const { db } = this.options.context
+    const { owner, leaseMs, observer } = this.options
+    const tasks = flow.tasks
+    const first = tasks[start]!
+    if (first.effect === 'external' && (first.skip === undefined || await first.skip(run, db.kysely) === undefined)) {
+      const result = (await first.execute(run)) ?? null
+      await this.#db(control, () => db.transaction(async (trx) => {
+        await this.#jobs.holdLease(trx, job.id, owner, leaseMs, first.name)
+        await this.#jobs.journal(trx, job.id, { index: start, name: first.name, result })
+      }))
+      return { steps: [{ task: first, index: start, result }], endedJob: false }
+    }
+    return this.#db(control, () => db.transaction(async (trx) => {
+      await this.#jobs.holdLease(trx, job.id, owner, leaseMs, first.name)
+      // What the tasks of this transaction returned, for the later ones' run.result.
+      const ran = new Map<string, JsonValue>()
+      const batchRun: TaskRun = { ...run, result: (name) => (ran.has(name) ? ran.get(name) : run.result(name)) }
+      const steps: Committed['steps'] = []
+      for (let index = start; index < end; index++) {
+        const task = tasks[index]!
+        if (journal.has(task.name)) break
+        failing.task = task
+        let result: JsonValue
+        if (task.effect === 'database') {
+          result = (await task.execute(trx, batchRun)) ?? null
+        } else {
+          const skipped = task.skip === undefined ? undefined : await task.skip(batchRun, trx)
+          if (skipped === undefined && index === start) throw new Error(`task ${task.name} was to be skipped and is not`)
+          if (skipped === undefined) break
+          result = skipped
+        }
+        ran.set(task.name, result)
+        steps.push({ task, index, result })
+        if (observer?.pauseAfter?.(job, task, 'execute')) break
+      }
+      await this.#jobs.journalAll(trx, job.id, steps.map((step) => ({ index: step.index, name: step.task.name, result: step.result })))
+      const endedJob = steps[steps.length - 1]!.index === tasks.length - 1
+      if (endedJob) await this.#jobs.succeed(job.id, owner, trx, steps.length > 1 ? steps[steps.length - 1]!.task.name : undefined)
+      return { steps, endedJob }
     }))
-    return result
   }
 
   async #revert(flow: Flow, job: Job, journal: Map<string, JobStep>, run: TaskRun, control: JobControl,

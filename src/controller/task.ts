@@ -1,4 +1,4 @@
-import type { Transaction } from '../db/database.ts'
+import type { Executor, Transaction } from '../db/database.ts'
 import type { Job, JsonValue } from '../db/repositories/job-repository.ts'
 import type { Schema } from '../db/schema.ts'
 import type { FlowContext } from './flow-context.ts'
@@ -34,6 +34,12 @@ export interface ExternalTask {
   readonly effect: 'external'
   execute(run: TaskRun): Promise<JsonValue | void>
   /**
+   * Whether this job needs the task at all (a data-plane task of a load balancer no data plane
+   * serves): a result means there is nothing to do outside the database, and the engine journals
+   * that result in the transaction of the database tasks around it instead of calling execute.
+   */
+  skip?(run: TaskRun, executor: Executor): Promise<JsonValue | undefined>
+  /**
    * Undoes the effect, treating "already gone" as done. `result` is null when this task is the
    * one that failed (its partial work is undone too).
    */
@@ -46,8 +52,9 @@ export function databaseTask(name: string, execute: DatabaseTask['execute'], rev
   return revert ? { name, effect: 'database', execute, revert } : { name, effect: 'database', execute }
 }
 
-export function externalTask(name: string, execute: ExternalTask['execute'], revert?: ExternalTask['revert']): ExternalTask {
-  return revert ? { name, effect: 'external', execute, revert } : { name, effect: 'external', execute }
+export function externalTask(name: string, execute: ExternalTask['execute'], revert?: ExternalTask['revert'],
+  skip?: ExternalTask['skip']): ExternalTask {
+  return { name, effect: 'external', execute, ...(revert ? { revert } : {}), ...(skip ? { skip } : {}) }
 }
 
 /**

@@ -60,6 +60,7 @@ export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions):
     unlogged.clear()
   }
 
+  let lastReceivedAt = -Infinity
   const onHeartbeats = (message: Extract<SocketThreadMessage, { type: 'heartbeats' }>) => {
     // Read times are the thread's wall clock; moved onto `clock` by how long ago they were.
     const wall = Date.now()
@@ -67,7 +68,10 @@ export async function startHeartbeatReceiver(options: HeartbeatReceiverOptions):
     counters.countReceived(message.received)
     for (const [reason, n] of Object.entries(message.dropped)) drop(reason as HeartbeatDrop, n, now, message.lastDropFrom)
     for (let i = 0; i < message.texts.length; i++) {
-      const receivedAt = now - Math.max(0, wall - message.readAt[i]!)
+      // Never before an earlier datagram's (nor after now): arrival order decides between two
+      // amphorae of one LB, and a message handled late must not move its datagrams before others.
+      const receivedAt = Math.max(Math.min(lastReceivedAt, now), now - Math.max(0, wall - message.readAt[i]!))
+      lastReceivedAt = receivedAt
       let document: HeartbeatDocument
       try {
         document = parseHeartbeatText(message.texts[i]!)

@@ -85,6 +85,18 @@ for (const engine of ENGINES) {
       return job
     }
     const revertLog = (names: string[]) => names.map((name) => `revert ${name}`)
+    // Each task in a transaction of its own, as a test that stops a job between two tasks needs.
+    const eachAlone = { pauseAfter: () => true }
+    /** A view of the database that counts the transactions begun through it. */
+    const countTransactions = () => {
+      let count = 0
+      const counting: Database = Object.create(db) as Database
+      counting.transaction = (fn) => {
+        count++
+        return db.transaction(fn)
+      }
+      return { db: counting, count: () => count }
+    }
 
     await t.test('runs every task once, journals each with its result, and the last task\'s transaction ends the job', async () => {
       const f = flow('test.forward', [recorded('a', db), external('b', db), recorded('c', db)])
@@ -130,8 +142,40 @@ for (const engine of ENGINES) {
     await t.test('a failed database task leaves nothing of its own: its transaction rolled back', async () => {
       const f = flow('test.rollback', [recorded('a', db), recorded('b', db, { fail: () => new PermanentError('constraint') })])
       const job = await queue(f.kind)
-      assert.equal(await engineFor([f]).run(await claim(job.id), running), 'reverted')
+      assert.equal(await engineFor([f], 'w1', { observer: eachAlone }).run(await claim(job.id), running), 'reverted')
       assert.deepEqual(await taskLog(db, job.id), ['a', 'revert a'])
+    })
+
+    await t.test('consecutive database tasks and the external tasks a job skips commit in one transaction with their journal', async () => {
+      let executedSkipped = 0
+      const skippable = externalTask('s', async () => void executedSkipped++, undefined, async () => ({ skipped: true }))
+      const f = flow('test.shared', [recorded('a', db), skippable, recorded('b', db), external('e', db), recorded('c', db), recorded('d', db)])
+      const job = await queue(f.kind)
+      const transactions = countTransactions()
+      assert.equal(await engineFor([f], 'w1', { context: { ...context, db: transactions.db } }).run(await claim(job.id), running), 'succeeded')
+      // a+s+b, e's journal entry, c+d with the job's end.
+      assert.equal(transactions.count(), 3)
+      assert.equal(executedSkipped, 0, 'a skipped task is not executed')
+      assert.deepEqual(await taskLog(db, job.id), ['a', 'b', 'e', 'c', 'd'])
+      const steps = await jobs.steps(job.id)
+      assert.deepEqual(steps.map((s) => [s.step_index, s.step_name, s.result]),
+        [[0, 'a', { done: 'a' }], [1, 's', { skipped: true }], [2, 'b', { done: 'b' }], [3, 'e', { done: 'e' }], [4, 'c', { done: 'c' }], [5, 'd', { done: 'd' }]])
+      assert.deepEqual([(await jobs.get(job.id))?.state, (await jobs.get(job.id))?.current_step], ['succeeded', 'd'])
+    })
+
+    await t.test('a task failing in a shared transaction: the tasks before it commit again on their own, then are reverted', async () => {
+      let bRuns = 0
+      const f = flow('test.shared-failure', [checkpoint('k', async (trx, { job }) => void (await logEntry(db, job.id, 'revert k', trx))),
+        recorded('a', db), recorded('b', db, { fail: () => (++bRuns, new PermanentError('constraint')) }), recorded('never', db)])
+      const job = await queue(f.kind)
+      assert.equal(await engineFor([f]).run(await claim(job.id), running), 'reverted')
+      assert.equal(bRuns, 1, 'the failed task is not run again')
+      // a's first run rolled back with b's failure (its log entry too); its second committed.
+      assert.deepEqual(await taskLog(db, job.id), ['a', 'revert a', 'revert k'])
+      const steps = await jobs.steps(job.id)
+      assert.deepEqual(steps.map((s) => [s.step_name, s.reverted_at !== null]), [['k', true], ['a', true]])
+      const ended = await jobs.get(job.id)
+      assert.deepEqual([ended?.state, ended?.failed_step, ended?.last_error], ['reverted', 'b', 'constraint'])
     })
 
     await t.test('transient failures become a revert when the retries are used up', async () => {
@@ -152,14 +196,14 @@ for (const engine of ENGINES) {
       // w1 loses its lease after task a: it stops at the boundary; w2 resumes at b.
       let lostAfterFirst = false
       const control: JobControl = { stopping: () => false, lost: () => lostAfterFirst }
-      const onFirst = { taskDone: () => void (lostAfterFirst = true) }
+      const onFirst = { ...eachAlone, taskDone: () => void (lostAfterFirst = true) }
       const job = await queue(f.kind)
       assert.equal(await engineFor([f], 'w1', { observer: onFirst }).run(await claim(job.id), control), 'lost')
       clock.advance(LEASE_MS + 1)
       // w2 fails at c and loses its lease after the first revert (b); w3 finishes the revert.
       let reverts = 0
       const lostAfterRevert: JobControl = { stopping: () => false, lost: () => reverts > 0 }
-      const countReverts = { taskDone: (_job: Job, _task: Task, phase: string) => void (phase === 'revert' && reverts++) }
+      const countReverts = { ...eachAlone, taskDone: (_job: Job, _task: Task, phase: string) => void (phase === 'revert' && reverts++) }
       assert.equal(await engineFor([f], 'w2', { observer: countReverts }).run(await claim(job.id, 'w2'), lostAfterRevert), 'lost')
       assert.equal((await jobs.get(job.id))?.failed_step, 'c')
       clock.advance(LEASE_MS + 1)
@@ -183,7 +227,7 @@ for (const engine of ENGINES) {
       const f = flow('test.stop', [recorded('a', db), recorded('b', db)])
       let stopping = false
       const job = await queue(f.kind)
-      const outcome = await engineFor([f], 'w1', { observer: { taskDone: () => void (stopping = true) } })
+      const outcome = await engineFor([f], 'w1', { observer: { ...eachAlone, taskDone: () => void (stopping = true) } })
         .run(await claim(job.id), { stopping: () => stopping, lost: () => false })
       assert.equal(outcome, 'handed-back')
       const back = await jobs.get(job.id)
@@ -205,7 +249,7 @@ for (const engine of ENGINES) {
       const f = flow('test.revert-fails', [checkpoint('a', async (trx, { job }) => void (await logEntry(db, job.id, 'revert a', trx))), brokenRevert,
         recorded('c', db, { fail: () => new PermanentError('bad') })])
       const job = await queue(f.kind)
-      assert.equal(await engineFor([f]).run(await claim(job.id), running), 'failed')
+      assert.equal(await engineFor([f], 'w1', { observer: eachAlone }).run(await claim(job.id), running), 'failed')
       assert.deepEqual(await taskLog(db, job.id), ['revert a'])
       assert.equal((await jobs.get(job.id))?.state, 'failed')
     })
@@ -213,7 +257,7 @@ for (const engine of ENGINES) {
     await t.test('with task_flow.disable_revert a failed job ends failed and nothing is reverted', async () => {
       const f = flow('test.no-revert', [recorded('a', db), recorded('b', db, { fail: () => new PermanentError('bad') })])
       const job = await queue(f.kind)
-      assert.equal(await engineFor([f], 'w1', { disableRevert: true }).run(await claim(job.id), running), 'failed')
+      assert.equal(await engineFor([f], 'w1', { disableRevert: true, observer: eachAlone }).run(await claim(job.id), running), 'failed')
       assert.deepEqual(await taskLog(db, job.id), ['a'])
     })
 

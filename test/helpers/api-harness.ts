@@ -10,7 +10,8 @@ import { createLogger } from '../../src/common/logger.ts'
 import { createMetricsRegistry } from '../../src/common/metrics.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import type { Flow } from '../../src/controller/flow.ts'
-import type { FlowObserver } from '../../src/controller/flow-engine.ts'
+import type { FlowObserver, TaskPhase } from '../../src/controller/flow-engine.ts'
+import type { Task } from '../../src/controller/task.ts'
 import { createFlowContext } from '../../src/controller/flow-context.ts'
 import { ALL_FLOWS } from '../../src/controller/flows/all-flows.ts'
 import { startWorker } from '../../src/controller/worker.ts'
@@ -48,7 +49,11 @@ export async function startApi(t: TestContext, options: { engine?: DatabaseEngin
   let hold: Promise<void> | undefined
   const flows = options.flows ?? ALL_FLOWS
   const firstTasks = new Set(flows.map((f) => f.tasks[0]))
-  const observer: FlowObserver = { taskDone: (_job, task, phase) => (hold && phase === 'execute' && firstTasks.has(task) ? hold : undefined) }
+  const holds = (task: Task, phase: TaskPhase) => hold !== undefined && phase === 'execute' && firstTasks.has(task)
+  const observer: FlowObserver = {
+    pauseAfter: (_job, task, phase) => holds(task, phase),
+    taskDone: (_job, task, phase) => (holds(task, phase) ? hold : undefined),
+  }
   const runner = startWorker({
     context, observer,
     flows, ...workerSettings(config), pollMs: 50,

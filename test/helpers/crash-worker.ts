@@ -25,6 +25,8 @@ startWorker({
   flows: crashFlows(after === 'external' ? { freezeInExternal: freeze } : {}),
   ...CRASH_TIMINGS,
   observer: {
+    // Every task commits on its own here, so the Nth task done is the Nth boundary.
+    pauseAfter: () => true,
     taskDone: () => (++done === Number(after) ? freeze() : undefined),
     // A job that ends here never reached the crash point: say so, so the test fails at once.
     jobEnded: (job, outcome) => {

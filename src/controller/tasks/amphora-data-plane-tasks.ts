@@ -61,7 +61,7 @@ function amphoraExternalTask(name: string, execute: (run: TaskRun, dataPlane: Da
   }, revert && (async (run, result) => {
     const dataPlane = await dataPlaneOf(run)
     if (dataPlane !== null && !isSkipped(result)) await revert(run, dataPlane, result)
-  }))
+  }), async (run, executor) => ((await dataPlaneOf(run, executor)) === null ? SKIPPED : undefined))
 }
 
 function isSkipped(result: JsonValue | null | undefined): boolean {

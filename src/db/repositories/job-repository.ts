@@ -26,6 +26,14 @@ export interface NewJob {
   run_after?: Date
 }
 
+/** One step for the journal: its index and name in the flow, what it returned, and whether it was a revert. */
+export interface JournalEntry {
+  index: number
+  name: string
+  result?: JsonValue
+  reverted?: boolean
+}
+
 export interface JobFilter {
   state?: JobState
   load_balancer_id?: string
@@ -175,12 +183,18 @@ export class JobRepository {
   }
 
   /** Adds a completed step to the journal (in the transaction that holds the lease); a step is journaled once. */
-  async journal(trx: Executor, id: string, step: { index: number; name: string; result?: JsonValue; reverted?: boolean }): Promise<void> {
+  journal(trx: Executor, id: string, step: JournalEntry): Promise<void> {
+    return this.journalAll(trx, id, [step])
+  }
+
+  /** Adds several completed steps to the journal in one statement (the steps one transaction ran). */
+  async journalAll(trx: Executor, id: string, steps: readonly JournalEntry[]): Promise<void> {
+    if (steps.length === 0) return
     const now = this.clock.now()
-    await trx.insertInto('job_steps').values({
+    await trx.insertInto('job_steps').values(steps.map((step) => ({
       job_id: id, step_index: step.index, step_name: step.name, result: JSON.stringify(step.result ?? null),
       completed_at: now, reverted_at: step.reverted ? now : null,
-    }).execute()
+    }))).execute()
   }
 
   /**
@@ -224,9 +238,9 @@ export class JobRepository {
     return numUpdatedRows > 0n
   }
 
-  /** Ends the job as succeeded. */
-  succeed(id: string, owner: string, executor?: Executor): Promise<boolean> {
-    return this.#finish(id, owner, { state: 'succeeded', last_error: null }, executor)
+  /** Ends the job as succeeded; `lastStep` names the task it ended with when that is not its current step yet. */
+  succeed(id: string, owner: string, executor?: Executor, lastStep?: string): Promise<boolean> {
+    return this.#finish(id, owner, { state: 'succeeded', last_error: null, ...(lastStep === undefined ? {} : { current_step: lastStep }) }, executor)
   }
 
   /** Ends the job as failed (could not even revert) or reverted (undone after an error). */
@@ -249,7 +263,7 @@ export class JobRepository {
     return numUpdatedRows > 0n
   }
 
-  async #finish(id: string, owner: string, fields: { state: JobState; last_error: string | null; run_after?: Date },
+  async #finish(id: string, owner: string, fields: { state: JobState; last_error: string | null; run_after?: Date; current_step?: string },
     executor: Executor = this.db.kysely): Promise<boolean> {
     const { numUpdatedRows } = await executor.updateTable('jobs')
       .set({ ...fields, lease_owner: null, lease_expires_at: null, updated_at: this.clock.now() })
