@@ -132,5 +132,9 @@ export function openSqlite(path: string): SqliteDatabase {
   db.pragma('foreign_keys = ON')
   // WAL makes NORMAL durable against application crashes; only an OS crash may lose the last commits.
   db.pragma('synchronous = NORMAL')
+  // A checkpoint (copy back and fsync) every 10,000 WAL pages (40 MB) rather than SQLite's 1,000:
+  // under a stream of small commits it ran every few dozen of them and took a fifth of the API's
+  // time; rarer, it copies each hot page once for many more commits.
+  db.pragma('wal_autocheckpoint = 10000')
   return new ConvertingDatabase(db)
 }
