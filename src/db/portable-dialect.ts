@@ -2,7 +2,7 @@ import {
   CompiledQuery, type DatabaseConnection, type DatabaseIntrospector, type Dialect, type DialectAdapter, type Driver,
   type Kysely, type QueryCompiler, type QueryResult, type TransactionSettings,
 } from 'kysely'
-import type { DatabaseEngine } from './database-options.ts'
+import { SQLITE_BUSY_TIMEOUT_MS, type DatabaseEngine } from './database-options.ts'
 import { DatabaseUnavailable } from './errors.ts'
 import { connectionFailureReason, translateError } from './translate-error.ts'
 
@@ -39,14 +39,38 @@ export class PortableDialect implements Dialect {
   }
 }
 
+function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+}
+
+/** Turns of the event loop a SQLite statement waits for the lock before it sleeps a millisecond at a time. */
+const BUSY_SPINS = 4
+
 class PortableConnection implements DatabaseConnection {
+  /** SQLite: between BEGIN IMMEDIATE and its end (this connection holds the write lock). */
+  inTransaction = false
+
   constructor(readonly inner: DatabaseConnection, private readonly options: PortableDialectOptions) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    try {
-      return await this.inner.executeQuery<R>(compiledQuery)
-    } catch (error) {
-      throw translateError(this.options.engine, this.options.target, compiledQuery.sql, error)
+    let deadline: number | undefined
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.inner.executeQuery<R>(compiledQuery)
+      } catch (error) {
+        // SQLite: another process holds the lock. Wait here, without blocking the event loop as
+        // SQLite's own busy timeout would (it sleeps the thread 1, 2, 5, 10... ms at a time);
+        // a statement inside a transaction already holds the lock and is not retried.
+        if (this.options.engine === 'sqlite' && !this.inTransaction && isSqliteBusy(error)) {
+          deadline ??= Date.now() + SQLITE_BUSY_TIMEOUT_MS
+          if (Date.now() < deadline) {
+            await (attempt <= BUSY_SPINS ? new Promise((resolve) => setImmediate(resolve)) : new Promise((resolve) => setTimeout(resolve, 1)))
+            continue
+          }
+        }
+        throw translateError(this.options.engine, this.options.target, compiledQuery.sql, error)
+      }
     }
   }
 
@@ -57,6 +81,10 @@ class PortableConnection implements DatabaseConnection {
       throw translateError(this.options.engine, this.options.target, compiledQuery.sql, error)
     }
   }
+}
+
+function ended(connection: DatabaseConnection): void {
+  if (connection instanceof PortableConnection) connection.inTransaction = false
 }
 
 function unwrap(connection: DatabaseConnection): DatabaseConnection {
@@ -127,6 +155,7 @@ class PortableDriver implements Driver {
       // fail with SQLITE_BUSY when another process wrote in between (busy_timeout cannot help
       // a lock upgrade), whereas BEGIN IMMEDIATE simply waits its turn.
       await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+      if (connection instanceof PortableConnection) connection.inTransaction = true
       return
     }
     await this.#run('begin', () => this.inner.beginTransaction(unwrap(connection), settings))
@@ -134,10 +163,15 @@ class PortableDriver implements Driver {
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await this.#run('commit', () => this.inner.commitTransaction(unwrap(connection)))
+    ended(connection)
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.#run('rollback', () => this.inner.rollbackTransaction(unwrap(connection)))
+    try {
+      await this.#run('rollback', () => this.inner.rollbackTransaction(unwrap(connection)))
+    } finally {
+      ended(connection)
+    }
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {

@@ -124,7 +124,7 @@ class ConvertingDatabase implements SqliteDatabase {
   }
 }
 
-/** Opens (creating if needed) a SQLite file with WAL, enforced foreign keys and a busy timeout. */
+/** Opens (creating if needed) a SQLite file with WAL and enforced foreign keys. */
 export function openSqlite(path: string): SqliteDatabase {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
   const db = new BetterSqlite3(path, { timeout: SQLITE_BUSY_TIMEOUT_MS })
@@ -136,5 +136,8 @@ export function openSqlite(path: string): SqliteDatabase {
   // under a stream of small commits it ran every few dozen of them and took a fifth of the API's
   // time; rarer, it copies each hot page once for many more commits.
   db.pragma('wal_autocheckpoint = 10000')
+  // From here on no busy timeout: PortableDialect waits for a lock another process holds
+  // without blocking the event loop.
+  db.pragma('busy_timeout = 0')
   return new ConvertingDatabase(db)
 }

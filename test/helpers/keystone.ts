@@ -353,6 +353,9 @@ async function serve(dir: string, port: number): Promise<TestKeystone> {
     '[uwsgi]',
     // uWSGI's HTTP router, not http-socket: keep-alive clients get resets from the latter.
     `http = 127.0.0.1:${port}`,
+    // Without it the router answers HTTP/1.1 with no "Connection: close" and then closes: a client
+    // that sends its next request on that connection first gets it cut (RemoteDisconnected).
+    'http-keepalive = 1',
     `wsgi-file = ${WSGI_APP}`,
     'plugins = python3,http',
     // More threads or workers break on SQLite.
