@@ -251,6 +251,10 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
     await inTransaction(this.db, executor, async (trx) => {
       const set = { provisioning_status: to, updated_at: at }
       await trx.updateTable('load_balancer').set(set).where('id', '=', id).where('provisioning_status', 'in', statuses).execute()
+      // Every other object of the tree hangs off a listener or a pool: an LB with neither is done.
+      const child = await trx.selectFrom('listener').select('id').where('load_balancer_id', '=', id)
+        .unionAll(trx.selectFrom('pool').select('id').where('load_balancer_id', '=', id)).limit(1).executeTakeFirst()
+      if (child === undefined) return
       for (const table of CHILD_TABLES_WITH_TAGS) {
         await trx.updateTable(table).set(set).where('load_balancer_id', '=', id).where('provisioning_status', 'in', statuses).execute()
       }
