@@ -71,10 +71,10 @@ function messageOf(err: unknown): string {
  * Runs claimed jobs through their flows (DESIGN.md principle 2). Forward: each task not yet in the
  * journal runs and is journaled; consecutive database tasks (and external tasks the job skips)
  * share one transaction that first proves the lease, in which their effects, their journal
- * entries and (when the flow's last task is among them) the job's completion commit together. A failure
- * that is not permanent hands the job back with back-off; a permanent one (or the last retry)
- * records the failed task on the job and reverts the journaled tasks in reverse order, each
- * revert noted in the journal, the last one ending the job. Any worker that takes the job over
+ * entries and (when the flow's last task is among them) the job's completion commit together.
+ * A failure that is not permanent hands the job back with back-off; a permanent one (or the last
+ * retry) records the failed task on the job and reverts the journaled tasks in reverse order,
+ * each revert noted in the journal, the last one ending the job. Any worker that takes the job over
  * continues from the journal in the same direction.
  */
 export class FlowEngine {
@@ -198,7 +198,8 @@ export class FlowEngine {
     const { owner, leaseMs, observer } = this.options
     const tasks = flow.tasks
     const first = tasks[start]!
-    if (first.effect === 'external' && (first.skip === undefined || await first.skip(run, db.kysely) === undefined)) {
+    const skip = first.effect === 'external' ? first.skip : undefined
+    if (first.effect === 'external' && (skip === undefined || await this.#db(control, () => skip.call(first, run, db.kysely)) === undefined)) {
       const result = (await first.execute(run)) ?? null
       await this.#db(control, () => db.transaction(async (trx) => {
         await this.#jobs.holdLease(trx, job.id, owner, leaseMs, first.name)
