@@ -108,7 +108,9 @@ export class FlowEngine {
       await this.#db(control, () => this.#jobs.fail(job.id, this.options.owner, { state: 'failed', error: `no flow named ${job.kind}` }))
       return 'failed'
     }
-    const journal = new Map<string, JobStep>((await this.#db(control, () => this.#jobs.steps(job.id))).map((s) => [s.step_name, s]))
+    // Every journal entry is written with the job's current step: a job without one has none to read.
+    const steps = job.current_step === null ? [] : await this.#db(control, () => this.#jobs.steps(job.id))
+    const journal = new Map<string, JobStep>(steps.map((s) => [s.step_name, s]))
     this.options.observer?.jobStarted?.(job, journal.size > 0 || job.attempts > 1)
     const run: TaskRun = { ctx: this.options.context, job, result: (name) => journal.get(name)?.result }
 

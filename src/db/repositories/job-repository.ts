@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely'
+import type { ExpressionBuilder, Selectable } from 'kysely'
 import type { Clock } from '../../common/clock.ts'
 import { newId } from '../../common/ids.ts'
 import type { Database, Executor, Transaction } from '../database.ts'
@@ -51,6 +51,14 @@ export class LeaseLost extends Error {
     super(`lease on job ${jobId} is no longer held by ${owner}`)
     this.name = 'LeaseLost'
   }
+}
+
+/** A job that may be claimed at `now`: pending and past its run_after, or running on a lease that ran out. */
+function due(now: Date) {
+  return (eb: ExpressionBuilder<Schema, 'jobs'>) => eb.or([
+    eb.and([eb('state', '=', 'pending'), eb('run_after', '<=', now)]),
+    eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)]),
+  ])
 }
 
 function toJob(row: Selectable<JobsTable>): Job {
@@ -113,32 +121,36 @@ export class JobRepository {
    * Claims the next due job (pending and past run_after, or running with an expired lease)
    * for `owner` until now + leaseMs, counting an attempt. Concurrent claimers never get the
    * same job: MySQL/PostgreSQL lock the row with FOR UPDATE SKIP LOCKED (others skip to the
-   * next job); SQLite transactions are serialised (BEGIN IMMEDIATE) and the UPDATE is guarded
-   * by the attempt count it read, so a claim can only apply to the row version it saw.
+   * next job); on SQLite the UPDATE is guarded by the attempt count and state it read, so a
+   * claim can only apply to the row version it saw.
    */
   async claimNext(owner: string, leaseMs: number): Promise<Job | undefined> {
+    // SQLite: the guarded UPDATE alone decides, so the search needs no transaction and a search
+    // that finds nothing never takes the database's write lock.
+    if (this.db.engine === 'sqlite') return this.#claimFound(this.db.kysely, owner, leaseMs)
     // READ COMMITTED: InnoDB then locks only the row it returns, not the gaps it scanned.
     const transaction = this.db.engine === 'mysql' ? this.db.kysely.transaction().setIsolationLevel('read committed')
       : this.db.kysely.transaction()
-    return transaction.execute(async (trx) => {
-      const now = this.clock.now()
-      let query = trx.selectFrom('jobs').selectAll()
-        .where((eb) => eb.or([
-          eb.and([eb('state', '=', 'pending'), eb('run_after', '<=', now)]),
-          eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)]),
-        ]))
-        .orderBy('run_after').orderBy('created_at').orderBy('id').limit(1)
-      if (this.db.engine !== 'sqlite') query = query.forUpdate().skipLocked()
-      const candidate = await query.executeTakeFirst()
-      if (!candidate) return undefined
-      const leased = { state: 'running' as const, lease_owner: owner, lease_expires_at: new Date(now.getTime() + leaseMs), updated_at: now }
-      const { numUpdatedRows } = await trx.updateTable('jobs')
-        .set({ ...leased, attempts: candidate.attempts + 1 })
-        .where('id', '=', candidate.id).where('attempts', '=', candidate.attempts).where('state', '=', candidate.state)
-        .executeTakeFirst()
-      if (numUpdatedRows === 0n) return undefined
-      return toJob({ ...candidate, ...leased, attempts: candidate.attempts + 1 })
-    })
+    return transaction.execute((trx) => this.#claimFound(trx, owner, leaseMs))
+  }
+
+  /** claimNext's search and guarded claim, on the executor given (MySQL/PostgreSQL: a transaction, the row locked). */
+  async #claimFound(trx: Executor, owner: string, leaseMs: number): Promise<Job | undefined> {
+    const now = this.clock.now()
+    let query = trx.selectFrom('jobs').selectAll().where(due(now))
+      .orderBy('run_after').orderBy('created_at').orderBy('id').limit(1)
+    if (this.db.engine !== 'sqlite') query = query.forUpdate().skipLocked()
+    const candidate = await query.executeTakeFirst()
+    if (!candidate) return undefined
+    const leased = { state: 'running' as const, lease_owner: owner, lease_expires_at: new Date(now.getTime() + leaseMs), updated_at: now }
+    const { numUpdatedRows } = await trx.updateTable('jobs')
+      .set({ ...leased, attempts: candidate.attempts + 1 })
+      .where('id', '=', candidate.id).where('attempts', '=', candidate.attempts).where('state', '=', candidate.state)
+      // Still due: a lease renewed since the search (SQLite searched outside a transaction) stays its holder's.
+      .where(due(now))
+      .executeTakeFirst()
+    if (numUpdatedRows === 0n) return undefined
+    return toJob({ ...candidate, ...leased, attempts: candidate.attempts + 1 })
   }
 
   /** Claims one named job (a queue message's) if it is due or its lease expired; one guarded UPDATE. */
@@ -150,10 +162,7 @@ export class JobRepository {
         attempts: eb('attempts', '+', 1),
       }))
       .where('id', '=', id)
-      .where((eb) => eb.or([
-        eb.and([eb('state', '=', 'pending'), eb('run_after', '<=', now)]),
-        eb.and([eb('state', '=', 'running'), eb('lease_expires_at', '<', now)]),
-      ]))
+      .where(due(now))
       .executeTakeFirst()
     return numUpdatedRows > 0n ? this.get(id, executor) : undefined
   }
