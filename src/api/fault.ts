@@ -1,4 +1,5 @@
 import { OctaviaError, ProviderError, type ErrorKind } from '../common/errors.ts'
+import { DatabaseError } from '../db/errors.ts'
 
 // A new ErrorKind fails to compile until it is mapped here.
 const STATUS: Record<ErrorKind, number> = {
@@ -21,6 +22,10 @@ export interface Fault {
 
 /** Octavia's fault envelope (spec/api-v2.md §4.1); unknown errors never leak their message or stack. */
 export function toFault(err: unknown): Fault {
+  // The database down or busy past its waits: nothing the caller did; the same request may succeed later.
+  if (err instanceof DatabaseError && err.retryable) {
+    return { status: 503, body: { faultcode: 'Server', faultstring: 'The database is unavailable or busy. Please try again later.', debuginfo: null } }
+  }
   const known = err instanceof OctaviaError
   const status = err instanceof ProviderError ? err.status : known ? STATUS[err.kind] : 500
   const faultstring = known ? err.message : 'Internal Server Error'

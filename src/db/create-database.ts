@@ -143,7 +143,8 @@ export function createDatabase(options: DatabaseOptions, log?: Logger): Database
     kysely,
     target,
     log: dbLog,
-    transaction: (fn) => retryWhenBusy(() => kysely.transaction().execute(fn)),
+    // SQLite's busy error comes after its whole wait for the write lock (BEGIN IMMEDIATE): no deadlock to retry.
+    transaction: options.engine === 'sqlite' ? (fn) => kysely.transaction().execute(fn) : (fn) => retryWhenBusy(() => kysely.transaction().execute(fn)),
     ping: async () => {
       await sql`select 1`.execute(kysely)
     },
