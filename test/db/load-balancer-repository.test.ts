@@ -84,6 +84,29 @@ for (const engine of ENGINES) {
       assert.deepEqual(found?.listener_ids, [listener])
     })
 
+    await t.test('many listeners and pools, and tags with quotes, commas and accents, read back whole and in order (one LB or several)', async () => {
+      const tags = ['with, comma', 'quote "q"', 'back\\slash', 'ünïcode', 'Zeta', 'alpha', '[]']
+      const lb = await lbs.create(newLoadBalancer({ tags, vip_sg_ids: ['sg-2', 'sg-1'] }))
+      const other = await lbs.create(newLoadBalancer({ vip: { ...newLoadBalancer().vip, ip_address: '127.64.0.3', port_id: 'port-other' } }))
+      const listeners: string[] = []
+      const pools: string[] = []
+      // 40 of each: more than 1 KB of ids, MySQL's default cap on a GROUP_CONCAT.
+      for (let i = 0; i < 40; i++) {
+        const at = new Date(Date.UTC(2024, 0, 1, 0, 0, 40 - i))
+        listeners.unshift(await seedListener(db.kysely, lb.id, { protocol_port: 1000 + i, created_at: at }))
+        pools.unshift(await seedPool(db.kysely, lb.id, { created_at: at }))
+      }
+      const expectedTags = [...tags].sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : 1))
+      for (const found of [await lbs.get(lb.id), (await lbs.getMany([other.id, lb.id]))[1]]) {
+        assert.deepEqual(found?.listener_ids, listeners)
+        assert.deepEqual(found?.pool_ids, pools)
+        assert.deepEqual(found?.tags, expectedTags)
+        assert.deepEqual(found?.vip_sg_ids, ['sg-1', 'sg-2'])
+      }
+      const [first] = await lbs.getMany([other.id])
+      assert.deepEqual([first?.listener_ids, first?.pool_ids, first?.tags, first?.additional_vips], [[], [], [], []])
+    })
+
     await t.test('list filters by project and hides DELETED', async () => {
       const a = await lbs.create(newLoadBalancer({ project_id: 'project-list' }))
       const b = await lbs.create(newLoadBalancer({ project_id: 'project-list' }))
