@@ -136,7 +136,7 @@ export class FlowEngine {
       }
       const boundary = await this.#boundary(job, control)
       if (boundary) return { outcome: boundary }
-      const failing = { task: tasks[index]! }
+      const failing = { index }
       let done: Committed | undefined
       let error: unknown
       if (failed?.index === index) {
@@ -146,11 +146,10 @@ export class FlowEngine {
           done = await this.#step(flow, index, failed?.index ?? tasks.length, job, journal, run, control, failing)
         } catch (err) {
           if (err instanceof LeaseLost || err instanceof Abandoned) throw err
-          const failedIndex = tasks.indexOf(failing.task)
-          if (failedIndex > index) {
+          if (failing.index > index) {
             // Rolled back with it, the tasks before it run again and commit on their own, so that
             // the failure finds them done and reverts them as if each had had its own transaction.
-            failed = { index: failedIndex, err }
+            failed = { index: failing.index, err }
             continue
           }
           error = err
@@ -191,11 +190,11 @@ export class FlowEngine {
    * then its journal entry), else as many consecutive tasks as can share one transaction that
    * proves the lease (database tasks and external tasks this job skips), with their journal
    * entries and, when the flow's last task is among them, the job's end. A failure rolls back the
-   * whole transaction, so none of its tasks happened; `failing.task` names the one that failed.
+   * whole transaction, so none of its tasks happened; `failing.index` is the one that failed.
    * Tasks from `end` on are left for later.
    */
   async #step(flow: Flow, start: number, end: number, job: Job, journal: ReadonlyMap<string, JobStep>, run: TaskRun, control: JobControl,
-    failing: { task: Task }): Promise<Committed> {
+    failing: { index: number }): Promise<Committed> {
     const { db } = this.options.context
     const { owner, leaseMs, observer } = this.options
     const tasks = flow.tasks
@@ -218,7 +217,7 @@ export class FlowEngine {
       for (let index = start; index < end; index++) {
         const task = tasks[index]!
         if (journal.has(task.name)) break
-        failing.task = task
+        failing.index = index
         let result: JsonValue
         if (task.effect === 'database') {
           result = (await task.execute(trx, batchRun)) ?? null

@@ -78,9 +78,8 @@ function agentReaper(config: OctaviaConfig, db: Database, log: Logger): { reaper
   let compute: LocalAgentCompute | undefined
   let made: Promise<AmphoraReaper> | undefined
   const make = async () => {
-    const made = await createAgentCompute(config, db, log, { max_retries: 2 })
-    compute = made
-    return computeReaper(made)
+    compute = await createAgentCompute(config, db, log, { max_retries: 2 })
+    return computeReaper(compute)
   }
   return {
     reaper: {

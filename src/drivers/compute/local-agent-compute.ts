@@ -77,12 +77,13 @@ export class AgentScheduler implements Pick<ComputeDriver, 'schedule'> {
   }
 }
 
+/** How long clients made with a replaced certificate are kept for requests still under way (ms). */
+const RETIRED_CLIENT_GRACE_MS = 10 * 60 * 1000
+
 /**
  * Amphorae on the registered host agents (agents table), scheduled by AgentScheduler; an
  * amphora's compute_id names its agent.
  */
-/** How long clients made with a replaced certificate are kept for requests still under way (ms). */
-const RETIRED_CLIENT_GRACE_MS = 10 * 60 * 1000
 
 export class LocalAgentCompute implements ComputeDriver {
   #clients = new Map<string, AgentClient>()
