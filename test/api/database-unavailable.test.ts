@@ -3,16 +3,14 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import BetterSqlite3 from 'better-sqlite3'
 import type { FastifyInstance } from 'fastify'
-import { createApi } from '../../src/api/create-api.ts'
 import { createApiDeps } from '../../src/api/v2/api-deps.ts'
-import { V2_ROUTES } from '../../src/api/v2/routes.ts'
 import { systemClock } from '../../src/common/clock.ts'
 import { createLogger } from '../../src/common/logger.ts'
-import { createMetricsRegistry } from '../../src/common/metrics.ts'
 import { DEFAULT_SUBNET_ID } from '../../src/config/defaults.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { createDatabase } from '../../src/db/create-database.ts'
 import type { Database } from '../../src/db/database.ts'
+import { v2Api } from '../helpers/api-harness.ts'
 import { openTestDatabase } from '../helpers/test-database.ts'
 
 // The database down, or another process holding SQLite's write lock past the wait: the API
@@ -23,15 +21,7 @@ const log = createLogger({ level: 'silent' })
 const { config } = loadConfig({ files: [], env: {} })
 const SERVER_FAULT = { faultcode: 'Server', faultstring: 'The database is unavailable or busy. Please try again later.', debuginfo: null }
 
-function api(t: TestContext, db: Database): FastifyInstance {
-  const deps = createApiDeps(config, db, systemClock, () => {}, log)
-  const app = createApi({
-    log, registry: createMetricsRegistry(), healthcheck: { enabled: false, refreshIntervalSeconds: 1, probe: () => db.ping() },
-    routes: V2_ROUTES.map((register) => (a: FastifyInstance) => register(a, deps)),
-  })
-  t.after(() => app.close())
-  return app
-}
+const api = (t: TestContext, db: Database): FastifyInstance => v2Api(t, createApiDeps(config, db, systemClock, () => {}, log), db)
 
 const create = (app: FastifyInstance, name: string) =>
   app.inject({ method: 'POST', url: '/v2/lbaas/loadbalancers', payload: { loadbalancer: { name, vip_subnet_id: DEFAULT_SUBNET_ID } } })

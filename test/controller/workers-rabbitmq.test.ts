@@ -1,13 +1,9 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { sql } from 'kysely'
-import type { FastifyInstance } from 'fastify'
-import { createApi } from '../../src/api/create-api.ts'
 import { createApiDeps } from '../../src/api/v2/api-deps.ts'
-import { V2_ROUTES } from '../../src/api/v2/routes.ts'
 import { systemClock } from '../../src/common/clock.ts'
 import { createLogger } from '../../src/common/logger.ts'
-import { createMetricsRegistry } from '../../src/common/metrics.ts'
 import { DEFAULT_SUBNET_ID } from '../../src/config/defaults.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { flow } from '../../src/controller/flow.ts'
@@ -20,6 +16,7 @@ import { createDatabase } from '../../src/db/create-database.ts'
 import type { Database } from '../../src/db/database.ts'
 import type { DatabaseOptions } from '../../src/db/database-options.ts'
 import { JobRepository } from '../../src/db/repositories/job-repository.ts'
+import { v2Api } from '../helpers/api-harness.ts'
 import { openTestDatabase } from '../helpers/test-database.ts'
 import { withTestQueue, withTestVhost } from '../helpers/rabbitmq-test-broker.ts'
 import type { RabbitmqOptions } from '../../src/controller/queue/probe-rabbitmq.ts'
@@ -132,11 +129,7 @@ test('broker down (its vhost deleted), load balancers created, broker back: ever
   const announcer = new RabbitmqQueue({ broker: vhost.broker, log, reconnectMs: { first: 50, last: 300 } })
   t.after(() => announcer.close())
   const deps = createApiDeps(config, db, systemClock, (id) => id !== undefined && announcer.announce(id))
-  const app: FastifyInstance = createApi({
-    log, registry: createMetricsRegistry(), healthcheck: { enabled: false, refreshIntervalSeconds: 1, probe: () => db.ping() },
-    routes: V2_ROUTES.map((register) => (a: FastifyInstance) => register(a, deps)),
-  })
-  t.after(() => app.close())
+  const app = v2Api(t, deps, db)
   await announcer.whenConnected()
   // A short poll: announcements made while the broker is away are lost, and polling finds those jobs.
   const fleet = await startFleet(t, 2, { dbOptions, broker: vhost.broker, settings: { flows: ALL_FLOWS, pollMs: 200, leaseMs: 5000 } })

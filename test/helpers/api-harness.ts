@@ -16,6 +16,7 @@ import { createFlowContext } from '../../src/controller/flow-context.ts'
 import { ALL_FLOWS } from '../../src/controller/flows/all-flows.ts'
 import { startWorker } from '../../src/controller/worker.ts'
 import { workerSettings } from '../../src/controller/worker-settings.ts'
+import type { Database } from '../../src/db/database.ts'
 import type { DatabaseEngine } from '../../src/db/database-options.ts'
 import { withTestDatabase } from './test-database.ts'
 
@@ -31,6 +32,20 @@ export interface ApiHarness {
   holdWorker(): () => void
   /** Row counts of the tables a bad request must not change. */
   counts(): Promise<Record<string, number>>
+}
+
+/**
+ * The v2 API alone over `deps` (no worker, no healthcheck), answering `app.inject` calls;
+ * closed after the test.
+ */
+export function v2Api(t: TestContext, deps: ApiDeps, db: Pick<Database, 'ping'>): FastifyInstance {
+  const app = createApi({
+    log: createLogger({ level: 'silent' }), registry: createMetricsRegistry(),
+    healthcheck: { enabled: false, refreshIntervalSeconds: 1, probe: () => db.ping() },
+    routes: V2_ROUTES.map((register) => (a: FastifyInstance) => register(a, deps)),
+  })
+  t.after(() => app.close())
+  return app
 }
 
 /**

@@ -1,16 +1,12 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
-import { createApi } from '../../../src/api/create-api.ts'
 import { createApiDeps, type ApiDeps } from '../../../src/api/v2/api-deps.ts'
-import { V2_ROUTES } from '../../../src/api/v2/routes.ts'
 import { systemClock } from '../../../src/common/clock.ts'
-import { createLogger } from '../../../src/common/logger.ts'
-import { createMetricsRegistry } from '../../../src/common/metrics.ts'
 import { DEFAULT_SUBNET_ID } from '../../../src/config/defaults.ts'
 import { loadConfig } from '../../../src/config/load-config.ts'
 import type { Executor } from '../../../src/db/database.ts'
-import { startApi, type ApiHarness } from '../../helpers/api-harness.ts'
+import { startApi, v2Api, type ApiHarness } from '../../helpers/api-harness.ts'
 import { seedHealthMonitor, seedListener, seedMember, seedPool } from '../../helpers/db-seed.ts'
 import { withTestDatabase } from '../../helpers/test-database.ts'
 
@@ -77,12 +73,7 @@ async function startApiWithoutWorker(t: TestContext): Promise<{ inject: Inject; 
   const db = await withTestDatabase(t, 'sqlite')
   const { config } = loadConfig({ files: [], env: {}, sets: [] })
   const deps = createApiDeps(config, db, systemClock, () => {})
-  const app = createApi({
-    log: createLogger({ level: 'silent' }), registry: createMetricsRegistry(),
-    healthcheck: { enabled: false, refreshIntervalSeconds: 1, probe: () => db.ping() },
-    routes: V2_ROUTES.map((register) => (a: FastifyInstance) => register(a, deps)),
-  })
-  t.after(() => app.close())
+  const app = v2Api(t, deps, db)
   return { inject: app.inject.bind(app), deps, db: db.kysely }
 }
 
