@@ -45,7 +45,8 @@ test('openstack loadbalancer amphora list/show/stats show/configure/failover/del
     cli(['show', master.id]),
     cli(['stats', 'show', '--listener', 'front', master.id]),
   ])
-  assert.deepEqual(all, [
+  // Both rows may share a created_at; the list then orders them by id, so compare them by address.
+  assert.deepEqual(all.toSorted((a, b) => String(a.lb_network_ip).localeCompare(String(b.lb_network_ip))), [
     { id: master.id, loadbalancer_id: lbId, status: 'ALLOCATED', role: 'MASTER', lb_network_ip: '127.0.0.1', ha_ip: '127.64.0.2' },
     { id: broken.id, loadbalancer_id: lbId, status: 'ERROR', role: 'BACKUP', lb_network_ip: '127.0.0.2', ha_ip: null },
   ])
