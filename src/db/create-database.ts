@@ -8,6 +8,7 @@ import {
 } from './database-options.ts'
 import { DatabaseBusy } from './errors.ts'
 import { PortableDialect } from './portable-dialect.ts'
+import { SqliteGroupCommit } from './sqlite-group-commit.ts'
 import type { Schema } from './schema.ts'
 import { openSqlite } from './sqlite-connection.ts'
 
@@ -138,13 +139,14 @@ export function createDatabase(options: DatabaseOptions, log?: Logger): Database
   })
   dbLog?.debug({ engine: options.engine, target }, 'database configured')
   let closed: Promise<void> | undefined
+  const grouped = options.engine === 'sqlite' ? new SqliteGroupCommit(kysely) : undefined
   return {
     engine: options.engine,
     kysely,
     target,
     log: dbLog,
     // SQLite's busy error comes after its whole wait for the write lock (BEGIN IMMEDIATE): no deadlock to retry.
-    transaction: options.engine === 'sqlite' ? (fn) => kysely.transaction().execute(fn) : (fn) => retryWhenBusy(() => kysely.transaction().execute(fn)),
+    transaction: grouped ? (fn) => grouped.run(fn) : (fn) => retryWhenBusy(() => kysely.transaction().execute(fn)),
     ping: async () => {
       await sql`select 1`.execute(kysely)
     },

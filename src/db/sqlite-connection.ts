@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { SqliteDatabase, SqliteStatement } from 'kysely'
 import { SQLITE_BUSY_TIMEOUT_MS } from './database-options.ts'
@@ -96,18 +96,90 @@ class ConvertingStatement implements SqliteStatement {
   }
 }
 
+/** Commits between two looks at the WAL file's size. */
+const WAL_CHECK_EVERY = 64
+/** WAL bytes past which a committer checkpoints it and starts it afresh (16 MB: 4,096 pages of 4 KB). */
+const WAL_RESTART_BYTES = 16 * 1024 * 1024
+/** Longest the restart waits for other processes' readers and writer (ms); it blocks this thread meanwhile. */
+const WAL_RESTART_WAIT_MS = 50
+
+/**
+ * Keeps a WAL file from growing without end. SQLite writes from the start of the WAL again only
+ * once every frame is copied back and no reader still uses one; with several processes reading
+ * and writing all the time that moment never comes, and SQLite's own passive checkpoints then
+ * copy back a little at every commit: the WAL reached 250 MB within seconds of creates, and
+ * every commit paid for a checkpoint and its fsync. So after every WAL_CHECK_EVERY-th commit
+ * this committer looks at the file's size and, past WAL_RESTART_BYTES, runs a TRUNCATE
+ * checkpoint: it holds the write lock while the readers of older frames finish (they take
+ * milliseconds), copies everything back and empties the file. (With a second process reading
+ * all the time, 10,000 commits grew the WAL to 118 MB; with this it stays near 16 MB.)
+ */
+class WalKeeper {
+  #commits = 0
+
+  constructor(private readonly db: BetterSqlite3.Database, private readonly walPath: string) {}
+
+  committed(): void {
+    if (++this.#commits % WAL_CHECK_EVERY !== 0) return
+    let size: number
+    try {
+      size = statSync(this.walPath).size
+    } catch {
+      return
+    }
+    if (size <= WAL_RESTART_BYTES) return
+    this.db.pragma(`busy_timeout = ${WAL_RESTART_WAIT_MS}`)
+    try {
+      // The first attempt copies the WAL back, which takes long enough for readers to have begun
+      // on frames of the WAL meanwhile; they are done within moments, and a second attempt then
+      // finds them reading the database file alone and empties the WAL. Still busy (another
+      // checkpoint, readers past the wait): a later commit tries again.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
+        if (!result?.busy) break
+      }
+    } finally {
+      this.db.pragma('busy_timeout = 0')
+    }
+  }
+}
+
+/** The COMMIT statement, telling the WAL keeper after each commit. */
+class CommitStatement implements SqliteStatement {
+  readonly reader = false
+
+  constructor(private readonly statement: SqliteStatement, private readonly keeper: WalKeeper) {}
+
+  all(parameters: ReadonlyArray<unknown>): unknown[] {
+    return this.statement.all(parameters)
+  }
+
+  run(parameters: ReadonlyArray<unknown>): { changes: number | bigint; lastInsertRowid: number | bigint } {
+    const result = this.statement.run(parameters)
+    this.keeper.committed()
+    return result
+  }
+
+  iterate(parameters: ReadonlyArray<unknown>): IterableIterator<unknown> {
+    return this.statement.iterate(parameters)
+  }
+}
+
 class ConvertingDatabase implements SqliteDatabase {
   readonly #db: BetterSqlite3.Database
-  readonly #cache = new Map<string, ConvertingStatement>()
+  readonly #keeper: WalKeeper | undefined
+  readonly #cache = new Map<string, SqliteStatement>()
 
-  constructor(db: BetterSqlite3.Database) {
+  constructor(db: BetterSqlite3.Database, walPath?: string) {
     this.#db = db
+    this.#keeper = walPath === undefined ? undefined : new WalKeeper(db, walPath)
   }
 
   prepare(sql: string): SqliteStatement {
     let statement = this.#cache.get(sql)
     if (statement) return statement
     statement = new ConvertingStatement(this.#db.prepare(sql))
+    if (this.#keeper && /^\s*commit\s*$/i.test(sql)) statement = new CommitStatement(statement, this.#keeper)
     // DDL may change the columns (and so the converters) of cached statements: start afresh.
     if (/^\s*(create|drop|alter)\b/i.test(sql)) {
       this.#cache.clear()
@@ -128,16 +200,17 @@ class ConvertingDatabase implements SqliteDatabase {
 export function openSqlite(path: string): SqliteDatabase {
   if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
   const db = new BetterSqlite3(path, { timeout: SQLITE_BUSY_TIMEOUT_MS })
-  if (path !== ':memory:' && path !== '') db.pragma('journal_mode = WAL')
+  const onDisk = path !== ':memory:' && path !== ''
+  if (onDisk) db.pragma('journal_mode = WAL')
   db.pragma('foreign_keys = ON')
   // WAL makes NORMAL durable against application crashes; only an OS crash may lose the last commits.
   db.pragma('synchronous = NORMAL')
   // A checkpoint (copy back and fsync) every 10,000 WAL pages (40 MB) rather than SQLite's 1,000:
   // under a stream of small commits it ran every few dozen of them and took a fifth of the API's
   // time; rarer, it copies each hot page once for many more commits.
-  db.pragma('wal_autocheckpoint = 10000')
+  db.pragma('wal_autocheckpoint = 1000')
   // From here on no busy timeout: PortableDialect waits for a lock another process holds
   // without blocking the event loop.
   db.pragma('busy_timeout = 0')
-  return new ConvertingDatabase(db)
+  return new ConvertingDatabase(db, onDisk ? `${path}-wal` : undefined)
 }

@@ -1,0 +1,138 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import { sql } from 'kysely'
+import { createDatabase } from '../../src/db/create-database.ts'
+import type { Database } from '../../src/db/database.ts'
+
+// SQLite's group commit (src/db/sqlite-group-commit.ts) and WAL upkeep (sqlite-connection.ts),
+// on a real file, watched from a second connection as another process would see it.
+
+function sqliteFile(t: { after(fn: () => unknown): void }): { db: Database; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'octavia-sqlite-'))
+  const path = join(dir, 'octavia.sqlite')
+  const db = createDatabase({ engine: 'sqlite', path })
+  t.after(async () => {
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return { db, path }
+}
+
+async function createNotes(db: Database): Promise<void> {
+  await sql`create table notes (id integer primary key, text text not null unique)`.execute(db.kysely)
+}
+
+const insertNote = (trx: Parameters<Parameters<Database['transaction']>[0]>[0], text: string) =>
+  sql`insert into notes (text) values (${text})`.execute(trx)
+
+test('transactions queued behind one share its commit; one that throws is undone alone; each resolves only once committed', async (t) => {
+  const { db, path } = sqliteFile(t)
+  await createNotes(db)
+  const observer = new BetterSqlite3(path, { readonly: true })
+  t.after(() => observer.close())
+  const seen = () => (observer.prepare('select text from notes order by id').all() as Array<{ text: string }>).map((r) => r.text)
+
+  let open!: () => void
+  const gate = new Promise<void>((resolve) => { open = resolve })
+  const order: string[] = []
+  const first = db.transaction(async (trx) => {
+    await insertNote(trx, 'first')
+    await gate
+    return 'first done'
+  })
+  const second = db.transaction(async (trx) => {
+    // Runs inside the same SQLite transaction, after the first: its write is visible here, and
+    // not yet committed (another connection does not see it).
+    const rows = await sql<{ text: string }>`select text from notes order by id`.execute(trx)
+    order.push(`second saw ${rows.rows.map((r) => r.text).join(',')}`, `others saw ${seen().join(',')}`)
+    await insertNote(trx, 'second')
+    return 'second done'
+  })
+  const failing = db.transaction(async (trx) => {
+    await insertNote(trx, 'failing')
+    throw new Error('changed my mind')
+  })
+  const duplicate = db.transaction(async (trx) => insertNote(trx, 'first'))
+  const third = db.transaction(async (trx) => {
+    const rows = await sql<{ text: string }>`select text from notes order by id`.execute(trx)
+    order.push(`third saw ${rows.rows.map((r) => r.text).join(',')}`)
+    await insertNote(trx, 'third')
+  })
+
+  // Nothing is committed while the first transaction is still running.
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.deepEqual(seen(), [])
+  open()
+
+  await assert.rejects(failing, /changed my mind/)
+  await assert.rejects(duplicate, (err: Error) => err.name !== 'Error' || /unique/i.test(err.message))
+  assert.equal(await first, 'first done')
+  // Resolved means committed: another connection sees every surviving write at once.
+  assert.deepEqual(seen(), ['first', 'second', 'third'])
+  assert.equal(await second, 'second done')
+  await third
+  assert.deepEqual(order, ['second saw first', 'others saw ', 'third saw first,second'])
+
+  // The connection is back to normal: a later transaction runs and commits on its own.
+  await db.transaction((trx) => insertNote(trx, 'later'))
+  assert.deepEqual(seen(), ['first', 'second', 'third', 'later'])
+})
+
+test('a failed shared commit rejects every transaction it carried', async (t) => {
+  const { db, path } = sqliteFile(t)
+  await createNotes(db)
+  // A deferred foreign key is checked at COMMIT: the second transaction's orphan makes the
+  // shared commit fail, so the first, which succeeded on its own, is not written either.
+  await sql`create table children (id integer primary key, note_id integer not null references notes (id) deferrable initially deferred)`.execute(db.kysely)
+  let open!: () => void
+  const gate = new Promise<void>((resolve) => { open = resolve })
+  const first = db.transaction(async (trx) => {
+    await insertNote(trx, 'kept?')
+    await gate
+  })
+  const orphan = db.transaction(async (trx) => sql`insert into children (note_id) values (999)`.execute(trx))
+  open()
+  const results = await Promise.allSettled([first, orphan])
+  assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected'])
+  assert.match(String((results[0] as PromiseRejectedResult).reason), /refers to a row that does not exist/)
+  const observer = new BetterSqlite3(path, { readonly: true })
+  t.after(() => observer.close())
+  assert.deepEqual(observer.prepare('select count(*) as n from notes').get(), { n: 0 })
+  await db.transaction((trx) => insertNote(trx, 'after'))
+  assert.deepEqual(observer.prepare('select text from notes').all(), [{ text: 'after' }])
+})
+
+test('the WAL stays bounded while other processes read without pause', async (t) => {
+  const { db, path } = sqliteFile(t)
+  await createNotes(db)
+  await db.transaction((trx) => insertNote(trx, 'seed'))
+  // Two readers in processes of their own, reading one short transaction after another as busy
+  // API processes do: SQLite alone never finds the moment to write the WAL from its start again,
+  // and the file grows with every commit (to some 118 MB here).
+  const readers = [1, 2].map(() => spawn(process.execPath, ['-e', `
+    const db = new (require('better-sqlite3'))(${JSON.stringify(path)}, { readonly: true })
+    const begin = db.prepare('begin'), read = db.prepare('select count(*) from notes'), end = db.prepare('commit')
+    const nap = new Int32Array(new SharedArrayBuffer(4))
+    process.stdout.write('reading\\n')
+    for (;;) { begin.run(); read.get(); end.run(); Atomics.wait(nap, 0, 0, 0.05) }
+  `], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] }))
+  t.after(() => { for (const reader of readers) reader.kill() })
+  await Promise.all(readers.map((reader) => new Promise<void>((resolve) => reader.stdout.once('data', () => resolve()))))
+
+  // About 80 MB of WAL frames (some 20,000 pages), one small commit after another.
+  const text = 'x'.repeat(3000)
+  let largest = 0
+  for (let i = 0; i < 10_000; i++) {
+    await db.transaction((trx) => insertNote(trx, `${i}${text}`))
+    if (i % 500 === 0) largest = Math.max(largest, statSync(`${path}-wal`).size)
+  }
+  largest = Math.max(largest, statSync(`${path}-wal`).size)
+  assert.deepEqual(readers.map((reader) => reader.exitCode), [null, null], 'the readers kept reading throughout')
+  // 16 MB before a restart, plus what the commits between two looks at the size add.
+  assert.ok(largest < 24 * 1024 * 1024, `the WAL reached ${(largest / 1024 / 1024).toFixed(1)} MB`)
+})
