@@ -97,10 +97,11 @@ export function startWorker(options: WorkerOptions): Worker {
     }
   }
 
-  const claim = async (): Promise<Job | undefined> => {
-    const hinted = hints.shift()
-    if (hinted !== undefined) return jobs.claim(hinted, owner, options.leaseMs)
-    return jobs.claimNext(owner, options.leaseMs)
+  /** Claims up to `free` jobs: the announced ones first, else the oldest due. */
+  const claim = async (free: number): Promise<Job[]> => {
+    if (hints.length === 0) return jobs.claimDue(owner, options.leaseMs, free)
+    const claimed = await Promise.all(hints.splice(0, free).map((id) => jobs.claim(id, owner, options.leaseMs)))
+    return claimed.filter((job) => job !== undefined)
   }
 
   const inFlight = new Set<Promise<unknown>>()
@@ -110,24 +111,22 @@ export function startWorker(options: WorkerOptions): Worker {
         await Promise.race(inFlight)
         continue
       }
-      let job: Job | undefined
+      let claimed: Job[]
       const hinted = hints.length > 0
       try {
-        job = await claim()
+        claimed = await claim(options.concurrency - inFlight.size)
       } catch (err) {
         log.warn({ err }, 'cannot claim jobs')
         await sleep()
         continue
       }
-      if (job) {
-        const claimed = job
-        const done: Promise<unknown> = run(claimed)
-          .catch((err: unknown) => log.error({ err, job_id: claimed.id }, 'job could not be ended; its lease will run out and another worker resumes it'))
+      for (const job of claimed) {
+        const done: Promise<unknown> = run(job)
+          .catch((err: unknown) => log.error({ err, job_id: job.id }, 'job could not be ended; its lease will run out and another worker resumes it'))
           .finally(() => inFlight.delete(done))
         inFlight.add(done)
-      } else if (!hinted && !stopping) {
-        await sleep()
       }
+      if (claimed.length === 0 && !hinted && !stopping) await sleep()
     }
     await Promise.all(inFlight)
   })()

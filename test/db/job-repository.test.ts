@@ -77,6 +77,36 @@ for (const engine of ENGINES) {
       await drain()
     })
 
+    await t.test('several due jobs are claimed at once, oldest due first, and concurrent claimers still share them out', async () => {
+      await db.transaction(async (trx) => {
+        await jobs.enqueue(trx, job(1, { id: 'job-c' }))
+        await jobs.enqueue(trx, job(2, { id: 'job-a', run_after: new Date(clock.now().getTime() - 2000) }))
+        await jobs.enqueue(trx, job(3, { id: 'job-b', run_after: new Date(clock.now().getTime() - 1000) }))
+        await jobs.enqueue(trx, job(4, { id: 'job-not-yet', run_after: new Date(clock.now().getTime() + 60_000) }))
+      })
+      const two = await jobs.claimDue('w1', LEASE_MS, 2)
+      assert.deepEqual(two.map((j) => [j.id, j.state, j.lease_owner, j.attempts]), [['job-a', 'running', 'w1', 1], ['job-b', 'running', 'w1', 1]])
+      assert.deepEqual((await jobs.claimDue('w2', LEASE_MS, 5)).map((j) => j.id), ['job-c'])
+      assert.deepEqual(await jobs.claimDue('w2', LEASE_MS, 5), [])
+      assert.equal((await jobs.get('job-b'))?.lease_owner, 'w1')
+      await drain()
+
+      await db.transaction(async (trx) => {
+        for (let i = 0; i < 30; i++) await jobs.enqueue(trx, job(i))
+      })
+      const claimed: string[] = []
+      await Promise.all(Array.from({ length: 4 }, async (_, w) => {
+        for (;;) {
+          const next = await jobs.claimDue(`worker-${w}`, LEASE_MS, 4)
+          if (next.length === 0) return
+          claimed.push(...next.map((j) => j.id))
+        }
+      }))
+      assert.equal(claimed.length, 30)
+      assert.equal(new Set(claimed).size, 30)
+      await drain()
+    })
+
     await t.test('an expired lease is taken over and the old owner can no longer write', async () => {
       const created = await db.transaction((trx) => jobs.enqueue(trx, job(7)))
       assert.equal((await jobs.claimNext('dead-worker', LEASE_MS))?.id, created.id)

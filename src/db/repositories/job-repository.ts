@@ -125,36 +125,57 @@ export class JobRepository {
    * claim can only apply to the row version it saw.
    */
   async claimNext(owner: string, leaseMs: number): Promise<Job | undefined> {
-    // SQLite: the guarded UPDATE alone decides, so the search needs no transaction and a search
-    // that finds nothing never takes the database's write lock.
-    if (this.db.engine === 'sqlite') return this.#claimFound(this.db.kysely, owner, leaseMs)
-    // READ COMMITTED: InnoDB then locks only the row it returns, not the gaps it scanned.
-    const transaction = this.db.engine === 'mysql' ? this.db.kysely.transaction().setIsolationLevel('read committed')
-      : this.db.kysely.transaction()
-    return transaction.execute((trx) => this.#claimFound(trx, owner, leaseMs))
+    return (await this.claimDue(owner, leaseMs, 1))[0]
   }
 
-  /** claimNext's search and guarded claim, on the executor given (MySQL/PostgreSQL: a transaction, the row locked). */
-  async #claimFound(trx: Executor, owner: string, leaseMs: number): Promise<Job | undefined> {
-    const now = this.clock.now()
-    let query = trx.selectFrom('jobs').selectAll().where(due(now))
-      .orderBy('run_after').orderBy('created_at').orderBy('id').limit(1)
+  /**
+   * Claims up to `limit` due jobs, oldest due first; fewer (or none) when fewer are due or other
+   * claimers took some of them meanwhile.
+   */
+  async claimDue(owner: string, leaseMs: number, limit: number): Promise<Job[]> {
+    if (this.db.engine === 'sqlite') {
+      // The guarded UPDATEs alone decide, so the search needs no transaction and a search that
+      // finds nothing never takes the database's write lock; the UPDATEs share one transaction.
+      const candidates = await this.#due(this.db.kysely, limit)
+      if (candidates.length === 0) return []
+      return this.db.transaction((trx) => this.#claimFound(trx, candidates, owner, leaseMs))
+    }
+    // READ COMMITTED: InnoDB then locks only the rows it returns, not the gaps it scanned.
+    const transaction = this.db.engine === 'mysql' ? this.db.kysely.transaction().setIsolationLevel('read committed')
+      : this.db.kysely.transaction()
+    return transaction.execute(async (trx) => this.#claimFound(trx, await this.#due(trx, limit), owner, leaseMs))
+  }
+
+  /** Due jobs, oldest due first (MySQL/PostgreSQL: locked, skipping those another claimer holds). */
+  #due(executor: Executor, limit: number): Promise<Array<Selectable<JobsTable>>> {
+    let query = executor.selectFrom('jobs').selectAll().where(due(this.clock.now()))
+      .orderBy('run_after').orderBy('created_at').orderBy('id').limit(limit)
     if (this.db.engine !== 'sqlite') query = query.forUpdate().skipLocked()
-    const candidate = await query.executeTakeFirst()
-    if (!candidate) return undefined
+    return query.execute()
+  }
+
+  /** Leases the jobs found, each by an UPDATE guarded by what was read (SQLite searched outside the transaction). */
+  async #claimFound(trx: Executor, candidates: Array<Selectable<JobsTable>>, owner: string, leaseMs: number): Promise<Job[]> {
+    const now = this.clock.now()
     const leased = { state: 'running' as const, lease_owner: owner, lease_expires_at: new Date(now.getTime() + leaseMs), updated_at: now }
-    const { numUpdatedRows } = await trx.updateTable('jobs')
-      .set({ ...leased, attempts: candidate.attempts + 1 })
-      .where('id', '=', candidate.id).where('attempts', '=', candidate.attempts).where('state', '=', candidate.state)
-      // Still due: a lease renewed since the search (SQLite searched outside a transaction) stays its holder's.
-      .where(due(now))
-      .executeTakeFirst()
-    if (numUpdatedRows === 0n) return undefined
-    return toJob({ ...candidate, ...leased, attempts: candidate.attempts + 1 })
+    const claimed: Job[] = []
+    for (const candidate of candidates) {
+      const { numUpdatedRows } = await trx.updateTable('jobs')
+        .set({ ...leased, attempts: candidate.attempts + 1 })
+        .where('id', '=', candidate.id).where('attempts', '=', candidate.attempts).where('state', '=', candidate.state)
+        // Still due: a lease renewed since the search (SQLite searched outside a transaction) stays its holder's.
+        .where(due(now))
+        .executeTakeFirst()
+      if (numUpdatedRows > 0n) claimed.push(toJob({ ...candidate, ...leased, attempts: candidate.attempts + 1 }))
+    }
+    return claimed
   }
 
   /** Claims one named job (a queue message's) if it is due or its lease expired; one guarded UPDATE. */
-  async claim(id: string, owner: string, leaseMs: number, executor: Executor = this.db.kysely): Promise<Job | undefined> {
+  async claim(id: string, owner: string, leaseMs: number, executor?: Executor): Promise<Job | undefined> {
+    // SQLite: a transaction of its own, so that claims made together share one commit.
+    if (executor === undefined && this.db.engine === 'sqlite') return this.db.transaction((trx) => this.claim(id, owner, leaseMs, trx))
+    executor ??= this.db.kysely
     const now = this.clock.now()
     const { numUpdatedRows } = await executor.updateTable('jobs')
       .set((eb) => ({
