@@ -100,8 +100,12 @@ export function startWorker(options: WorkerOptions): Worker {
   /** Claims up to `free` jobs: the announced ones first, else the oldest due. */
   const claim = async (free: number): Promise<Job[]> => {
     if (hints.length === 0) return jobs.claimDue(owner, options.leaseMs, free)
-    const claimed = await Promise.all(hints.splice(0, free).map((id) => jobs.claim(id, owner, options.leaseMs)))
-    return claimed.filter((job) => job !== undefined)
+    const results = await Promise.allSettled(hints.splice(0, free).map((id) => jobs.claim(id, owner, options.leaseMs)))
+    // Run what was claimed even if another claim failed: a claimed job left unrun waits out its lease.
+    const claimed = results.flatMap((result) => (result.status === 'fulfilled' && result.value ? [result.value] : []))
+    const failed = results.find((result) => result.status === 'rejected')
+    if (claimed.length === 0 && failed) throw failed.reason
+    return claimed
   }
 
   const inFlight = new Set<Promise<unknown>>()

@@ -98,6 +98,8 @@ class ConvertingStatement implements SqliteStatement {
 
 /** Commits between two looks at the WAL file's size. */
 const WAL_CHECK_EVERY = 64
+/** Commits until the next try when the WAL could not be emptied. */
+const WAL_RETRY_AFTER = 8
 /** WAL bytes past which a committer checkpoints it and starts it afresh (16 MB: 4,096 pages of 4 KB). */
 const WAL_RESTART_BYTES = 16 * 1024 * 1024
 /** Longest the restart waits for other processes' readers and writer (ms); it blocks this thread meanwhile. */
@@ -112,15 +114,18 @@ const WAL_RESTART_WAIT_MS = 50
  * this committer looks at the file's size and, past WAL_RESTART_BYTES, runs a TRUNCATE
  * checkpoint: it holds the write lock while the readers of older frames finish (they take
  * milliseconds), copies everything back and empties the file. (With a second process reading
- * all the time, 10,000 commits grew the WAL to 118 MB; with this it stays near 16 MB.)
+ * all the time, 10,000 commits grew the WAL to 118 MB; with this it stays near 16 MB on a quiet
+ * machine. On a loaded one, a reader descheduled in the middle of its read can hold it up longer.)
  */
 class WalKeeper {
-  #commits = 0
+  /** Commits until the next look at the WAL's size. */
+  #countdown = WAL_CHECK_EVERY
 
   constructor(private readonly db: BetterSqlite3.Database, private readonly walPath: string) {}
 
   committed(): void {
-    if (++this.#commits % WAL_CHECK_EVERY !== 0) return
+    if (--this.#countdown > 0) return
+    this.#countdown = WAL_CHECK_EVERY
     let size: number
     try {
       size = statSync(this.walPath).size
@@ -132,12 +137,14 @@ class WalKeeper {
     try {
       // The first attempt copies the WAL back, which takes long enough for readers to have begun
       // on frames of the WAL meanwhile; they are done within moments, and a second attempt then
-      // finds them reading the database file alone and empties the WAL. Still busy (another
-      // checkpoint, readers past the wait): a later commit tries again.
+      // finds them reading the database file alone and empties the WAL.
       for (let attempt = 0; attempt < 2; attempt++) {
         const [result] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
-        if (!result?.busy) break
+        if (!result?.busy) return
       }
+      // Still busy (another checkpoint; on a loaded machine a reader descheduled in the middle
+      // of its read): try again soon rather than a whole round later.
+      this.#countdown = WAL_RETRY_AFTER
     } finally {
       this.db.pragma('busy_timeout = 0')
     }
@@ -205,10 +212,11 @@ export function openSqlite(path: string): SqliteDatabase {
   db.pragma('foreign_keys = ON')
   // WAL makes NORMAL durable against application crashes; only an OS crash may lose the last commits.
   db.pragma('synchronous = NORMAL')
-  // A checkpoint (copy back and fsync) every 10,000 WAL pages (40 MB) rather than SQLite's 1,000:
-  // under a stream of small commits it ran every few dozen of them and took a fifth of the API's
-  // time; rarer, it copies each hot page once for many more commits.
-  db.pragma('wal_autocheckpoint = 1000')
+  // WalKeeper empties the WAL once it passes 16 MB. SQLite's own passive checkpoint at commit
+  // (by default from 1,000 pages on, at every commit while the WAL cannot start afresh) stays as
+  // a fallback for when that fails, from 10,000 pages (40 MB): at 1,000 it took a fifth of the
+  // API's time under a stream of small commits.
+  db.pragma('wal_autocheckpoint = 10000')
   // From here on no busy timeout: PortableDialect waits for a lock another process holds
   // without blocking the event loop.
   db.pragma('busy_timeout = 0')
