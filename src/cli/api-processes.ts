@@ -16,7 +16,7 @@ import type { Stoppable } from './run-until-signal.ts'
 type ApiProcessMessage =
   | { type: 'octavia:api-listening'; address: string; port: number }
   | { type: 'octavia:api-failed'; message: string }
-  | { type: 'octavia:job'; jobId: string | null }
+  | { type: 'octavia:jobs'; jobIds: Array<string | null> }
   | { type: 'octavia:metrics'; id: number }
   | { type: 'octavia:metrics-reply'; id: number; metrics: MetricObjectWithValues<MetricValue<string>>[] }
 
@@ -69,8 +69,8 @@ export async function startApiProcesses(config: OctaviaConfig, log: Logger,
         case 'octavia:api-failed':
           reject(new CommandFailed(message.message))
           return
-        case 'octavia:job':
-          options.announce(message.jobId ?? undefined)
+        case 'octavia:jobs':
+          for (const jobId of message.jobIds) options.announce(jobId ?? undefined)
           return
         case 'octavia:metrics-reply':
           pendingMetrics.get(message.id)?.(message.metrics)
@@ -138,6 +138,15 @@ export async function startApiProcesses(config: OctaviaConfig, log: Logger,
   }
 }
 
+/** Job ids this API process has queued and not yet sent to the parent. */
+let announced: Array<string | null> = []
+
+function sendAnnounced(): void {
+  const jobIds = announced
+  announced = []
+  process.send?.({ type: 'octavia:jobs', jobIds } satisfies ApiProcessMessage)
+}
+
 /**
  * In an API process: reports to the parent that it listens (or why it cannot), forwards the jobs
  * it queues, answers metrics requests, and stops when the parent goes away.
@@ -150,7 +159,10 @@ export const apiProcess = {
     process.send?.({ type: 'octavia:api-failed', message } satisfies ApiProcessMessage)
   },
   announce(jobId?: string): void {
-    process.send?.({ type: 'octavia:job', jobId: jobId ?? null } satisfies ApiProcessMessage)
+    // The jobs queued in one turn of the event loop (a group commit's requests end together) go
+    // in one message: one write to the parent instead of one each.
+    if (announced.length === 0) setImmediate(sendAnnounced)
+    announced.push(jobId ?? null)
   },
   serveMetrics(registry: Registry): void {
     process.on('message', (message: unknown) => {

@@ -37,7 +37,10 @@ function statusOnNewConnection(url: string): Promise<number> {
 }
 
 test('api.workers 2: two API processes share the port; jobs they queue run in the parent, metrics cover both, a dead one is replaced, SIGTERM stops all', async (t) => {
-  const service = startOctavia(t, [...EPHEMERAL, '--set', 'octavia.api.workers=2', 'up'], { cwd: scratchDir(t) })
+  // The worker polls once a minute: jobs run within the test's wait only if the API processes
+  // announce them (several creates at once travel together in one message).
+  const service = startOctavia(t, [...EPHEMERAL, '--set', 'octavia.api.workers=2', '--set', 'octavia.controller_worker.job_poll_interval=60', 'up'],
+    { cwd: scratchDir(t) })
   const api = await service.waitForLog((l) => l.msg === 'api listening')
   const metrics = await service.waitForLog((l) => l.msg === 'metrics listening')
   assert.equal(api.processes, 2)
@@ -46,23 +49,27 @@ test('api.workers 2: two API processes share the port; jobs they queue run in th
   const children = childrenOf(parent)
   assert.equal(children.length, 2, 'two API processes under `octavia up`')
 
-  // A create answered by an API process runs on the parent's worker.
-  const created = await fetch(`${base}/loadbalancers`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ loadbalancer: { name: 'web', vip_subnet_id: DEFAULT_SUBNET_ID } }),
-  })
-  assert.equal(created.status, 201)
-  const id = ((await created.json()) as { loadbalancer: { id: string } }).loadbalancer.id
-  await until('the load balancer ACTIVE', async () => {
-    const lb = ((await (await fetch(`${base}/loadbalancers/${id}`)).json()) as { loadbalancer: { provisioning_status: string } }).loadbalancer
-    return lb.provisioning_status === 'ACTIVE' ? true : undefined
+  // Creates answered by the API processes run on the parent's worker.
+  const ids = await Promise.all(['web', 'api', 'db', 'mail'].map(async (name) => {
+    const created = await fetch(`${base}/loadbalancers`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ loadbalancer: { name, vip_subnet_id: DEFAULT_SUBNET_ID } }),
+    })
+    assert.equal(created.status, 201)
+    return ((await created.json()) as { loadbalancer: { id: string } }).loadbalancer.id
+  }))
+  const id = ids[0]!
+  await until('the load balancers ACTIVE', async () => {
+    const lbs = await Promise.all(ids.map(async (lbId) =>
+      ((await (await fetch(`${base}/loadbalancers/${lbId}`)).json()) as { loadbalancer: { provisioning_status: string } }).loadbalancer))
+    return lbs.every((lb) => lb.provisioning_status === 'ACTIVE') ? true : undefined
   }, { timeoutMs: 20_000 })
 
-  // Every request counted, whichever process answered: one create, 20 reads.
+  // Every request counted, whichever process answered: four creates, 20 reads.
   await Promise.all(Array.from({ length: 20 }, () => fetch(`${base}/loadbalancers/${id}`).then((r) => r.arrayBuffer())))
   const scraped = await (await fetch(String(metrics.url))).text()
   const reads = /octavia_api_requests_total\{method="GET",route="\/v2\/lbaas\/loadbalancers\/:id",code="200",service="octavia-api"\} (\d+)/.exec(scraped)
   assert.ok(reads && Number(reads[1]) >= 20, `reads counted across the processes:\n${scraped.split('\n').filter((l) => l.startsWith('octavia_api_requests_total')).join('\n')}`)
-  assert.match(scraped, /octavia_api_requests_total\{method="POST",route="\/v2\/lbaas\/loadbalancers",code="201",service="octavia-api"\} 1\n/)
+  assert.match(scraped, /octavia_api_requests_total\{method="POST",route="\/v2\/lbaas\/loadbalancers",code="201",service="octavia-api"\} 4\n/)
 
   // One API process killed: the other serves meanwhile, and the parent starts another.
   process.kill(children[0]!, 'SIGKILL')
