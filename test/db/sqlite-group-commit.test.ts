@@ -1,37 +1,32 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { statSync } from 'node:fs'
 import BetterSqlite3 from 'better-sqlite3'
 import { sql } from 'kysely'
-import { createDatabase } from '../../src/db/create-database.ts'
-import type { Database } from '../../src/db/database.ts'
+import type { Database, Transaction } from '../../src/db/database.ts'
+import type { Schema } from '../../src/db/schema.ts'
+import { openTestDatabase } from '../helpers/test-database.ts'
 
 // SQLite's group commit (src/db/sqlite-group-commit.ts) and WAL upkeep (sqlite-connection.ts),
 // on a real file, watched from a second connection as another process would see it.
 
-function sqliteFile(t: { after(fn: () => unknown): void }): { db: Database; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'octavia-sqlite-'))
-  const path = join(dir, 'octavia.sqlite')
-  const db = createDatabase({ engine: 'sqlite', path })
-  t.after(async () => {
-    await db.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return { db, path }
+/** An empty SQLite file of the test's own, and its path for the watching connections. */
+async function sqliteFile(t: TestContext): Promise<{ db: Database; path: string }> {
+  const { db, options, drop } = await openTestDatabase('sqlite', { migrate: false })
+  t.after(drop)
+  return { db, path: options.path! }
 }
 
 async function createNotes(db: Database): Promise<void> {
   await sql`create table notes (id integer primary key, text text not null unique)`.execute(db.kysely)
 }
 
-const insertNote = (trx: Parameters<Parameters<Database['transaction']>[0]>[0], text: string) =>
+const insertNote = (trx: Transaction<Schema>, text: string) =>
   sql`insert into notes (text) values (${text})`.execute(trx)
 
 test('transactions queued behind one share its commit; one that throws is undone alone; each resolves only once committed', async (t) => {
-  const { db, path } = sqliteFile(t)
+  const { db, path } = await sqliteFile(t)
   await createNotes(db)
   const observer = new BetterSqlite3(path, { readonly: true })
   t.after(() => observer.close())
@@ -84,7 +79,7 @@ test('transactions queued behind one share its commit; one that throws is undone
 })
 
 test('a failed shared commit rejects every transaction it carried', async (t) => {
-  const { db, path } = sqliteFile(t)
+  const { db, path } = await sqliteFile(t)
   await createNotes(db)
   // A deferred foreign key is checked at COMMIT: the second transaction's orphan makes the
   // shared commit fail, so the first, which succeeded on its own, is not written either.
@@ -108,7 +103,7 @@ test('a failed shared commit rejects every transaction it carried', async (t) =>
 })
 
 test('the WAL is emptied past 16 MB while other processes read without pause', async (t) => {
-  const { db, path } = sqliteFile(t)
+  const { db, path } = await sqliteFile(t)
   await createNotes(db)
   await db.transaction((trx) => insertNote(trx, 'seed'))
   // Two readers in processes of their own, reading one short transaction after another as busy

@@ -84,7 +84,6 @@ const RETIRED_CLIENT_GRACE_MS = 10 * 60 * 1000
  * Amphorae on the registered host agents (agents table), scheduled by AgentScheduler; an
  * amphora's compute_id names its agent.
  */
-
 export class LocalAgentCompute implements ComputeDriver {
   #clients = new Map<string, AgentClient>()
   /** The TLS material the clients in #clients were made with. */
