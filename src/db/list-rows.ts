@@ -115,6 +115,20 @@ export async function listKeys<T extends TableName, J extends TableName>(
   return rows === 'marker-not-found' ? rows : rows.map((row) => String(row.list_key))
 }
 
+/**
+ * The listed rows with the columns `select` picks from the source's FROM (the table and its
+ * joins), in order, or 'marker-not-found': for a resource whose objects are mostly these
+ * columns, read with the page in one SELECT.
+ */
+export async function listSelected<T extends TableName, J extends TableName, R>(
+  db: ListTarget, source: ListSource<T, J>, criteria: ListCriteria<T>,
+  select: (from: SelectQueryBuilder<Schema, T | J, object>) => SelectQueryBuilder<Schema, T | J, R>,
+): Promise<R[] | 'marker-not-found'> {
+  const kysely = db.kysely as unknown as AnyKysely
+  const from = fromSource(kysely, source) as unknown as SelectQueryBuilder<Schema, T | J, object>
+  return await listQuery(db, source, criteria, select(from) as unknown as AnySelect) as R[] | 'marker-not-found'
+}
+
 async function listQuery<T extends TableName, J extends TableName>(
   db: ListTarget, source: ListSource<T, J>, criteria: ListCriteria<T>, selected: AnySelect,
 ): Promise<Array<Record<string, unknown>> | 'marker-not-found'> {

@@ -100,8 +100,12 @@ class ConvertingStatement implements SqliteStatement {
 const WAL_CHECK_EVERY = 64
 /** Commits until the next try when the WAL could not be emptied. */
 const WAL_RETRY_AFTER = 8
-/** WAL bytes past which a committer checkpoints it and starts it afresh (16 MB: 4,096 pages of 4 KB). */
-const WAL_RESTART_BYTES = 16 * 1024 * 1024
+/**
+ * WAL bytes past which a committer checkpoints it and starts it afresh (64 MB: 16,384 pages of
+ * 4 KB). A checkpoint copies each page once however often the WAL holds it, and the pages creates
+ * keep rewriting are few: with 64 MB rather than 16, creates cost some 10% less CPU.
+ */
+export const WAL_RESTART_BYTES = 64 * 1024 * 1024
 /** Longest the restart waits for other processes' readers and writer (ms); it blocks this thread meanwhile. */
 const WAL_RESTART_WAIT_MS = 50
 
@@ -114,8 +118,8 @@ const WAL_RESTART_WAIT_MS = 50
  * this committer looks at the file's size and, past WAL_RESTART_BYTES, runs a TRUNCATE
  * checkpoint: it holds the write lock while the readers of older frames finish (they take
  * milliseconds), copies everything back and empties the file. (With a second process reading
- * all the time, 10,000 commits grew the WAL to 118 MB; with this it stays near 16 MB on a quiet
- * machine. On a loaded one, a reader descheduled in the middle of its read can hold it up longer.)
+ * all the time, 10,000 commits grew the WAL to 118 MB; with this it stays near WAL_RESTART_BYTES
+ * on a quiet machine. On a loaded one, a reader descheduled in the middle of its read can hold it up longer.)
  */
 class WalKeeper {
   /** Commits until the next look at the WAL's size. */

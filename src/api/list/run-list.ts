@@ -1,6 +1,6 @@
-import type { Expression, ExpressionBuilder, Selectable, SqlBool } from 'kysely'
+import type { Expression, ExpressionBuilder, Selectable, SelectQueryBuilder, SqlBool } from 'kysely'
 import { InvalidInput } from '../../common/errors.ts'
-import { listKeys, listRows, type ListCondition, type ListCriteria, type ListTarget } from '../../db/list-rows.ts'
+import { listKeys, listRows, listSelected, type ListCondition, type ListCriteria, type ListTarget } from '../../db/list-rows.ts'
 import type { Schema, TableName } from '../../db/schema.ts'
 import { listLinks, type ListLink } from './list-links.ts'
 import type { ListQuery } from './parse-list-query.ts'
@@ -41,6 +41,16 @@ export async function runListKeys<T extends TableName, J extends TableName>(
   const keys = await listKeys(db, spec, criteria(spec, query, options))
   if (keys === 'marker-not-found') throw markerNotFound(query)
   return { keys, links: query.links ? listLinks(options.baseUrl, query.links, keys, Boolean(query.marker)) : null }
+}
+
+/** runList with the columns `select` picks (of the table and its joins); each row's `id` is its key. */
+export async function runListSelected<T extends TableName, J extends TableName, R extends { id: string }>(
+  db: ListTarget, spec: ListSpec<T, J>, query: ListQuery, options: RunListOptions<T>,
+  select: (from: SelectQueryBuilder<Schema, T | J, object>) => SelectQueryBuilder<Schema, T | J, R>,
+): Promise<{ rows: R[]; links: ListLink[] | null }> {
+  const rows = await listSelected(db, spec, criteria(spec, query, options), select)
+  if (rows === 'marker-not-found') throw markerNotFound(query)
+  return { rows, links: query.links ? listLinks(options.baseUrl, query.links, rows.map((row) => row.id), Boolean(query.marker)) : null }
 }
 
 function criteria<T extends TableName, J extends TableName>(spec: ListSpec<T, J>, query: ListQuery, options: RunListOptions<T>): ListCriteria<T> {

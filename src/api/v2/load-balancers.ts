@@ -8,7 +8,7 @@ import { HealthMonitorRepository } from '../../db/repositories/health-monitor-re
 import { L7PolicyRepository } from '../../db/repositories/l7policy-repository.ts'
 import { L7RuleRepository } from '../../db/repositories/l7rule-repository.ts'
 import { ListenerRepository } from '../../db/repositories/listener-repository.ts'
-import type { LoadBalancer } from '../../db/repositories/load-balancer-repository.ts'
+import { selectWithVip, type LoadBalancer, type RowWithVip } from '../../db/repositories/load-balancer-repository.ts'
 import { MemberRepository } from '../../db/repositories/member-repository.ts'
 import { PoolRepository } from '../../db/repositories/pool-repository.ts'
 import { bindVip, placeVip } from '../../drivers/network/vip-placement.ts'
@@ -199,7 +199,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, deps: ApiDeps):
 
     app.get(path, async (req) => {
       const spec = LIST_SPECS.loadbalancer
-      return listObjects(req, deps, spec, (ids) => loadBalancers.getMany(ids), renderLoadBalancer)
+      return listObjects(req, deps, spec, { select: selectWithVip, load: (rows: RowWithVip[]) => loadBalancers.fromRows(rows) }, renderLoadBalancer)
     })
   }
 

@@ -301,6 +301,11 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
     return [...ids, ...[members, monitors, policies, rules].flat().map((r) => r.id)]
   }
 
+  /** The LBs of rows read with selectWithVip (a list's page), in their order, with what else they show. */
+  fromRows(rows: readonly RowWithVip[], executor: Executor = this.db.kysely): Promise<LoadBalancer[]> {
+    return this.#withRelations(executor, rows)
+  }
+
   async #withRelations(executor: Executor, rows: readonly RowWithVip[]): Promise<LoadBalancer[]> {
     if (rows.length === 0) return []
     const related = await this.#relations(executor, rows.map((r) => r.id))
@@ -388,11 +393,16 @@ type LoadBalancerSelect = SelectQueryBuilder<Schema, 'load_balancer', object>
 
 /** The LB's own columns and its VIP's (vip_-prefixed, null without a VIP row) in one SELECT. */
 function withVip(query: LoadBalancerSelect) {
-  return query.leftJoin('vip', 'vip.load_balancer_id', 'load_balancer.id').selectAll('load_balancer').select([
+  return selectWithVip(query.leftJoin('vip', 'vip.load_balancer_id', 'load_balancer.id'))
+}
+
+/** withVip's columns from a SELECT that already LEFT JOINs the vip (a list's). */
+export function selectWithVip<O>(query: SelectQueryBuilder<Schema, 'load_balancer' | 'vip', O>) {
+  return query.selectAll('load_balancer').select([
     'vip.load_balancer_id as vip_load_balancer_id', 'vip.ip_address as vip_ip_address', 'vip.port_id as vip_port_id',
     'vip.subnet_id as vip_subnet_id', 'vip.network_id as vip_network_id', 'vip.qos_policy_id as vip_qos_policy_id',
     'vip.octavia_owned as vip_octavia_owned', 'vip.vnic_type as vip_vnic_type',
   ])
 }
 
-type RowWithVip = Awaited<ReturnType<ReturnType<typeof withVip>['execute']>>[number]
+export type RowWithVip = Awaited<ReturnType<ReturnType<typeof withVip>['execute']>>[number]
