@@ -6,6 +6,7 @@
 // the reference's uWSGI processes); BENCH_SERVER_NODE_ARGS='--cpu-prof' profiles the service.
 // Load: list, show and create come from wrk (C, one thread: it leaves the service nearly all of
 // the 2 cores); --client node sends them from this process instead, as create+delete always is.
+// Each wrk figure follows --warmup 3 seconds of the same load, not counted (0: none).
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,6 +29,8 @@ const CONCURRENCIES = (option('concurrency') ?? ['1', '16']).map(Number)
 const REPEAT = Number(option('repeat')?.[0] ?? 1)
 /** api.workers: 2 by default, as the reference Octavia ran its API in 2 uWSGI processes. */
 const API_WORKERS = Number(option('api-workers')?.[0] ?? 2)
+/** Seconds of the same load before each wrk figure, not counted: the service's code is compiled by then. */
+const WARMUP = Number(option('warmup')?.[0] ?? 3)
 const WRK = '/usr/bin/wrk'
 const CLIENT = option('client')?.[0] ?? 'wrk'
 if (CLIENT === 'wrk' && !existsSync(WRK)) throw new Error(`${WRK} is missing: scripts/setup.sh installs it (or run with --client node)`)
@@ -124,8 +127,17 @@ function wrkMs(text: string): number {
 }
 
 /** The same figures from wrk: `concurrency` connections on one thread for SECONDS, GET or a JSON POST. */
-async function measureWithWrk(name: string, concurrency: number, url: string, dir: string, post?: unknown): Promise<Figures> {
-  const args = ['-t1', `-c${concurrency}`, `-d${SECONDS}s`, '--latency']
+async function measureWithWrk(name: string, concurrency: number, url: string, dir: string, post?: unknown,
+  afterWarmup: () => Promise<unknown> = async () => {}): Promise<Figures> {
+  if (WARMUP > 0) {
+    await runWrk(name, concurrency, url, dir, post, WARMUP)
+    await afterWarmup()
+  }
+  return runWrk(name, concurrency, url, dir, post, SECONDS)
+}
+
+async function runWrk(name: string, concurrency: number, url: string, dir: string, post: unknown, seconds: number): Promise<Figures> {
+  const args = ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency']
   if (post !== undefined) {
     const script = join(dir, 'post.lua')
     writeFileSync(script, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(JSON.stringify(post))}\n`)
@@ -158,7 +170,9 @@ async function bench(engine: 'sqlite' | 'mysql'): Promise<Figures[]> {
       if (wanted('show')) out.push(await read('show', concurrency, `${base}/loadbalancers/${ids[500]}`))
       if (wanted('create')) {
         const created = CLIENT === 'wrk'
-          ? await measureWithWrk('create', concurrency, `${base}/loadbalancers`, cwd, { loadbalancer: { name: 'created', vip_subnet_id: SUBNET } })
+          // The warm-up's creates are ACTIVE before the measured ones begin.
+          ? await measureWithWrk('create', concurrency, `${base}/loadbalancers`, cwd, { loadbalancer: { name: 'created', vip_subnet_id: SUBNET } },
+            () => waitNonePending(base))
           : await measure('create', concurrency, async () => {
             await createLb(base, 'created')
             return true
