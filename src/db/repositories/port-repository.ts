@@ -115,7 +115,18 @@ export class PortRepository {
       if (recent.size > RECENT_ALLOCATIONS) recent.delete(recent.values().next().value as string)
       return (await this.#tryInsert(executor, port)) ? port : undefined
     }
-    for (const batch of batches(candidateRanges(pools, network), start, ALLOCATION_BATCH)) {
+    const ranges = candidateRanges(pools, network)
+    // Most allocations find the address after the previous one free: that one is tried first,
+    // with no query to look for free ones (half of a create's allocation cost otherwise).
+    const next = start === undefined ? undefined : firstFrom(ranges, start)
+    if (next !== undefined) {
+      const text = formatIp({ family: network.family, value: next })
+      if (!reserved.has(text) && !recent.has(text)) {
+        const port = await attempt(next, text)
+        if (port) return port
+      }
+    }
+    for (const batch of batches(ranges, start, ALLOCATION_BATCH)) {
       const candidates = batch.map((value) => ({ value, text: formatIp({ family: network.family, value }) })).filter((c) => !reserved.has(c.text))
       if (candidates.length === 0) continue
       const taken = new Set((await executor.selectFrom('ports').select('ip_address')
@@ -224,6 +235,17 @@ function candidateRanges(pools: ReadonlyArray<{ readonly start: string; readonly
     const end = parseIp(pool.end)
     return start === null || end === null || !contains(network, start) || !contains(network, end) ? [] : [{ start: start.value, end: end.value }]
   })
+}
+
+/** The lowest value of `ranges` at or above `from`, if any. */
+function firstFrom(ranges: readonly Range[], from: bigint): bigint | undefined {
+  let first: bigint | undefined
+  for (const range of ranges) {
+    if (range.end < from) continue
+    const value = range.start > from ? range.start : from
+    if (first === undefined || value < first) first = value
+  }
+  return first
 }
 
 /** Every value of `ranges` once, in batches: from `from` (or the beginning) to the end, then from the beginning up to `from`. */
