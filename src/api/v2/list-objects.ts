@@ -10,13 +10,6 @@ import { listBaseUrl, rawQuery } from '../request-url.ts'
 import type { ApiDeps } from './api-deps.ts'
 
 /**
- * A collection GET of one resource (spec/api-v2.md §5): parse the query (400), scope it by
- * project when the spec says so (rbac.md §4: 403, or the project the caller may see), page the
- * keys with one SELECT, load those objects (by their key) in a fixed number of queries, render
- * them and keep the fields asked for. `where` narrows a nested list to its parent (its route
- * checked the policy).
- */
-/**
  * A collection whose objects are mostly the columns of the list's own SELECT (load balancers:
  * their row and VIP): `select` picks those columns, so the page's rows come with the page, and
  * `load` adds the rest of each object (one more query for the whole page).
@@ -26,6 +19,13 @@ export interface PageColumns<T extends TableName, J extends TableName, R extends
   load: (rows: R[]) => Promise<O[]>
 }
 
+/**
+ * A collection GET of one resource (spec/api-v2.md §5): parse the query (400), scope it by
+ * project when the spec says so (rbac.md §4: 403, or the project the caller may see), page the
+ * keys with one SELECT, load those objects (by their key) in a fixed number of queries, render
+ * them and keep the fields asked for; with PageColumns, the page's SELECT reads the objects' own
+ * columns too. `where` narrows a nested list to its parent (its route checked the policy).
+ */
 export async function listObjects<T extends TableName, J extends TableName, O, R extends { id: string } = { id: string }>(
   req: FastifyRequest, deps: ApiDeps, spec: ListSpec<T, J>,
   load: ((keys: string[]) => Promise<O[]>) | PageColumns<T, J, R, O>, render: (object: O) => object, where?: RunListOptions<T>['where'],
