@@ -126,7 +126,7 @@ function wrkMs(text: string): number {
   return Number(m[1]) * { us: 0.001, ms: 1, s: 1000, m: 60_000 }[m[2] as 'us' | 'ms' | 's' | 'm']
 }
 
-/** The same figures from wrk: `concurrency` connections on one thread for SECONDS, GET or a JSON POST. */
+/** The same figures from wrk: `concurrency` connections on one thread for SECONDS (after WARMUP uncounted), GET or a JSON POST. */
 async function measureWithWrk(name: string, concurrency: number, url: string, dir: string, post?: unknown,
   afterWarmup: () => Promise<unknown> = async () => {}): Promise<Figures> {
   if (WARMUP > 0) {
@@ -211,4 +211,4 @@ for (const engine of ENGINES) {
   }
 }
 process.stdout.write(`${['engine ', 'operation      ', '  c', '   req/s', ' p50 ms', ' p99 ms', 'errors', 'vs Octavia'].join(' | ')}\n${rows.join('\n')}\n`)
-process.stdout.write(`(${SECONDS} s per figure, ${API_WORKERS} API process${API_WORKERS === 1 ? '' : 'es'}, list/show/create load from ${CLIENT === 'wrk' ? 'wrk' : 'this process'}; create is the POST alone (201, the worker finishes in the background); "create, ACTIVE" is those creates over the time until the worker had them all ACTIVE; create+delete counts one create, its wait for ACTIVE and one delete; Octavia 11 reference at c=16: list 100 = 43, show = 150, create = 92 req/s)\n`)
+process.stdout.write(`(${SECONDS} s per figure${CLIENT === 'wrk' && WARMUP > 0 ? ` after ${WARMUP} s of warm-up` : ''}, ${API_WORKERS} API process${API_WORKERS === 1 ? '' : 'es'}, list/show/create load from ${CLIENT === 'wrk' ? 'wrk' : 'this process'}; create is the POST alone (201, the worker finishes in the background); "create, ACTIVE" is those creates over the time until the worker had them all ACTIVE; create+delete counts one create, its wait for ACTIVE and one delete; Octavia 11 reference at c=16: list 100 = 43, show = 150, create = 92 req/s)\n`)
