@@ -85,6 +85,52 @@ for (const engine of ENGINES) {
       assert.deepEqual((await ports.list({ subnet_id: 'subnet-trx' })).map((p) => p.ip_address).sort(), ['10.1.0.1', '10.1.0.2'])
     })
 
+    await t.test('an allocator that loses a race to another (another API process) takes the next address, then walks elsewhere', async () => {
+      const subnet: AllocationSubnet = { id: 'subnet-apart', network_id: 'net-h', cidr: '10.2.0.0/16' }
+      const other = new PortRepository(db, clock)
+      // The other allocator pauses after its SELECT of taken addresses until this one has taken
+      // 10.2.0.1 (on MySQL and PostgreSQL two API processes' transactions interleave like this).
+      let selected = () => {}
+      const selectedNow = new Promise<void>((resolve) => { selected = resolve })
+      let resume = () => {}
+      const resumed = new Promise<void>((resolve) => { resume = resolve })
+      // Its SELECTs resolve only once resumed, after their connection is free again.
+      const pausing = <B extends object>(builder: B): B => new Proxy(builder, {
+        get(target, name) {
+          const value: unknown = Reflect.get(target, name)
+          if (typeof value !== 'function') return value
+          if (name === 'execute') {
+            return async (...args: unknown[]) => {
+              const rows: unknown = await value.apply(target, args)
+              selected()
+              await resumed
+              return rows
+            }
+          }
+          return (...args: unknown[]) => {
+            const next: unknown = value.apply(target, args)
+            return typeof next === 'object' && next !== null && 'execute' in next ? pausing(next) : next
+          }
+        },
+      })
+      const paused = new Proxy(db.kysely, {
+        get(target, name) {
+          if (name === 'selectFrom') return (...args: Parameters<typeof target.selectFrom>) => pausing(target.selectFrom(...args))
+          const value: unknown = Reflect.get(target, name)
+          return typeof value === 'function' ? value.bind(target) : value
+        },
+      })
+      const second = other.allocate({ subnet }, paused)
+      await selectedNow
+      assert.equal((await ports.allocate({ subnet })).ip_address, '10.2.0.1')
+      resume()
+      assert.equal((await second).ip_address, '10.2.0.2')
+      // Having lost a race, it goes on from a random address of the subnet, not from the one the
+      // first allocator wants next (one chance in 65,534 to land there all the same).
+      assert.notEqual((await other.allocate({ subnet })).ip_address, '10.2.0.3')
+      assert.equal((await ports.allocate({ subnet })).ip_address, '10.2.0.3')
+    })
+
     await t.test('an address whose transaction rolled back is handed out before the subnet counts as full', async () => {
       const subnet: AllocationSubnet = { id: 'subnet-rollback', network_id: 'net-g', cidr: '192.0.2.8/30' }
       await assert.rejects(db.transaction(async (trx) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { Selectable, Updateable } from 'kysely'
 import type { Clock } from '../../common/clock.ts'
 import { newId } from '../../common/ids.ts'
@@ -70,7 +71,8 @@ export class PortRepository {
   }
 
   /**
-   * Allocates the requested address, or the lowest free one of the subnet's allocation pools.
+   * Allocates the requested address, or a free one of the subnet's allocation pools: at first
+   * the lowest, then the next after this allocator's previous one (see below).
    * Throws DuplicateEntry when a requested address is taken, InvalidAddress when it cannot be
    * assigned, AddressExhausted when no address is left.
    */
@@ -100,8 +102,9 @@ export class PortRepository {
     // recently freed addresses are reused last. Allocations running side by side in this process
     // move the start past every address they try and leave each other's recent addresses to the
     // end, so they do not all race for the same free address (on MySQL each lost race is a failed
-    // INSERT that waits for the winner's commit); a recent address whose transaction rolled back
-    // is still tried before giving up.
+    // INSERT that waits for the winner's commit); allocators of other processes that race this one
+    // send it elsewhere in the subnet (below); a recent address whose transaction rolled back is
+    // still tried before giving up.
     const pools = subnet.allocation_pools ?? defaultAllocationPools(subnet.cidr, subnet.gateway_ip ?? null)
     const start = this.#next.get(subnet.id)
     let recent = this.#recent.get(subnet.id)
@@ -126,6 +129,12 @@ export class PortRepository {
         if (port) return port
       }
     }
+    // Whether another allocator (another API process, on MySQL or PostgreSQL) took an address
+    // this one found free: both walk the same addresses, each losing race an INSERT that waited
+    // for the winner's commit (two INSERTs per create on MariaDB with two API processes). The
+    // next allocation then starts at a random address of the subnet, so the processes walk
+    // apart. (SQLite's writers take turns, so its allocations never race and never jump.)
+    let raced = false
     for (const batch of batches(ranges, start, ALLOCATION_BATCH)) {
       const candidates = batch.map((value) => ({ value, text: formatIp({ family: network.family, value }) })).filter((c) => !reserved.has(c.text))
       if (candidates.length === 0) continue
@@ -138,8 +147,12 @@ export class PortRepository {
           continue
         }
         const port = await attempt(value, text)
-        if (port) return port
+        if (port) {
+          if (raced) this.#jump(subnet.id, ranges)
+          return port
+        }
         // Taken by a concurrent allocation since we read `taken`: try the next one.
+        raced = true
       }
     }
     for (const { value, text } of deferred) {
@@ -189,6 +202,22 @@ export class PortRepository {
   #moveStart(subnetId: string, start: bigint | undefined, value: bigint): void {
     const current = this.#next.get(subnetId)
     if (current === undefined || value >= current || (start !== undefined && value < start)) this.#next.set(subnetId, value + 1n)
+  }
+
+  /** The next allocation in the subnet starts at a random address of its pools. */
+  #jump(subnetId: string, ranges: readonly Range[]): void {
+    const size = ranges.reduce((n, r) => n + (r.end - r.start + 1n), 0n)
+    if (size <= 0n) return
+    // 64 more random bits than the size needs: as good as uniform.
+    let pick = BigInt(`0x${randomBytes(Math.ceil(size.toString(16).length / 2) + 8).toString('hex')}`) % size
+    for (const range of ranges) {
+      const length = range.end - range.start + 1n
+      if (pick < length) {
+        this.#next.set(subnetId, range.start + pick)
+        return
+      }
+      pick -= length
+    }
   }
 
   #assignable(text: string, subnet: AllocationSubnet, network: IpNetwork, reserved: ReadonlySet<string>): IpAddress {
