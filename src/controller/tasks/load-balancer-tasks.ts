@@ -1,4 +1,3 @@
-import { PermanentError } from '../permanent-error.ts'
 import { checkpoint, databaseTask } from '../task.ts'
 import { loadBalancerIdOf } from './job-targets.ts'
 
@@ -33,9 +32,8 @@ export const markFailedOverTreeActive = databaseTask('loadbalancer.mark-tree-act
  * until heartbeats say otherwise.
  */
 export const markHealthMonitorsOnline = databaseTask('loadbalancer.mark-health-monitors-online', async (trx, { ctx, job }) => {
-  const lb = await ctx.loadBalancers.get(job.target_id, trx)
-  if (!lb) throw new PermanentError(`load balancer ${job.target_id} not found`)
-  const pools = await ctx.pools.getMany(lb.pool_ids, trx)
+  // The pools alone (a create without any reads no more): the flow's first tasks found the LB.
+  const pools = await ctx.pools.getMany(await ctx.pools.idsOfLoadBalancer(job.target_id, trx), trx)
   const used = pools.filter((pool) => pool.listener_ids.length > 0).flatMap((pool) => pool.healthmonitor_id ?? [])
   const enabled = (await ctx.healthMonitors.getMany(used, trx)).filter((monitor) => monitor.enabled)
   for (const monitor of enabled) await ctx.healthMonitors.setOperatingStatus(monitor.id, 'ONLINE', {}, trx)

@@ -4,8 +4,10 @@ import type { FlowContext } from '../flow-context.ts'
 import { PermanentError } from '../permanent-error.ts'
 import { databaseTask } from '../task.ts'
 
-async function loadBalancer(ctx: FlowContext, id: string, trx: Executor): Promise<LoadBalancer> {
-  const lb = await ctx.loadBalancers.get(id, trx)
+type VipOwner = Pick<LoadBalancer, 'id' | 'project_id' | 'vip'>
+
+async function loadBalancer(ctx: FlowContext, id: string, trx: Executor): Promise<VipOwner> {
+  const lb = await ctx.loadBalancers.vipOf(id, trx)
   if (!lb) throw new PermanentError(`load balancer ${id} not found`)
   return lb
 }
@@ -14,7 +16,7 @@ async function loadBalancer(ctx: FlowContext, id: string, trx: Executor): Promis
  * Frees the LB's addresses: the ports we allocated go; a port the user brought (vip_port_id)
  * stays, only no longer bound to the LB (spec/flows.md §4.3 step 6). Resolves how many went.
  */
-async function releaseVip(ctx: FlowContext, lb: LoadBalancer, trx: Executor): Promise<number> {
+async function releaseVip(ctx: FlowContext, lb: VipOwner, trx: Executor): Promise<number> {
   const userPort = lb.vip?.octavia_owned === false ? lb.vip.port_id : null
   if (userPort !== null) await ctx.ports.update(userPort, { device_id: null, device_owner: null }, trx)
   return ctx.ports.releaseByDevice(lb.id, trx)
@@ -43,7 +45,7 @@ export const allocateVip = databaseTask('network.allocate-vip', async (trx, { ct
   }, trx)
   return { port_id: made.id, ip_address: made.ip_address, reallocated: true }
 }, async (trx, { ctx, job }) => {
-  const lb = await ctx.loadBalancers.get(job.target_id, trx)
+  const lb = await ctx.loadBalancers.vipOf(job.target_id, trx)
   if (lb) await releaseVip(ctx, lb, trx)
 })
 

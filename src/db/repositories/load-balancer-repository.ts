@@ -122,6 +122,15 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
   }
 
   /**
+   * The LB's id, project and VIP, in one query (no relations): for the worker's VIP tasks, which
+   * need nothing else of it.
+   */
+  async vipOf(id: string, executor: Executor = this.db.kysely): Promise<Pick<LoadBalancer, 'id' | 'project_id' | 'vip'> | undefined> {
+    const [row] = await this.#rows(executor, [id])
+    return row === undefined ? undefined : { id: row.id, project_id: row.project_id, vip: vipOfRow(row) }
+  }
+
+  /**
    * Sums of the listener statistics of the LB's listeners (zeros when none reported; spec/api-v2.md
    * §8.8), each counted as §9.6 does: active connections only from ALLOCATED amphorae (or rows a
    * non-amphora provider reported under the listener's id).
@@ -334,11 +343,7 @@ export class LoadBalancerRepository extends StatusRepository<LoadBalancer> {
       provisioning_status: joined.provisioning_status, operating_status: joined.operating_status, topology: joined.topology,
       enabled: joined.enabled, server_group_id: joined.server_group_id, provider: joined.provider, flavor_id: joined.flavor_id,
       availability_zone: joined.availability_zone, created_at: joined.created_at, updated_at: joined.updated_at,
-      vip: joined.vip_load_balancer_id === null ? null : {
-        load_balancer_id: joined.vip_load_balancer_id, ip_address: joined.vip_ip_address, port_id: joined.vip_port_id,
-        subnet_id: joined.vip_subnet_id, network_id: joined.vip_network_id, qos_policy_id: joined.vip_qos_policy_id,
-        octavia_owned: joined.vip_octavia_owned, vnic_type: joined.vip_vnic_type ?? 'normal',
-      },
+      vip: vipOfRow(joined),
       vip_sg_ids: sgIds.get(joined.id) ?? [],
       additional_vips: additionalById.get(joined.id) ?? [],
       tags: tags.get(joined.id) ?? [],
@@ -403,6 +408,15 @@ export function selectWithVip<O>(query: SelectQueryBuilder<Schema, 'load_balance
     'vip.subnet_id as vip_subnet_id', 'vip.network_id as vip_network_id', 'vip.qos_policy_id as vip_qos_policy_id',
     'vip.octavia_owned as vip_octavia_owned', 'vip.vnic_type as vip_vnic_type',
   ])
+}
+
+/** The VIP of a withVip row; null when the LB has none. */
+function vipOfRow(joined: RowWithVip): VipRow | null {
+  return joined.vip_load_balancer_id === null ? null : {
+    load_balancer_id: joined.vip_load_balancer_id, ip_address: joined.vip_ip_address, port_id: joined.vip_port_id,
+    subnet_id: joined.vip_subnet_id, network_id: joined.vip_network_id, qos_policy_id: joined.vip_qos_policy_id,
+    octavia_owned: joined.vip_octavia_owned, vnic_type: joined.vip_vnic_type ?? 'normal',
+  }
 }
 
 export type RowWithVip = Awaited<ReturnType<ReturnType<typeof withVip>['execute']>>[number]

@@ -83,6 +83,13 @@ export class PoolRepository extends StatusRepository<Pool> {
   }
 
 
+  /** The ids of the LB's pools, oldest first. */
+  async idsOfLoadBalancer(loadBalancerId: string, executor: Executor = this.db.kysely): Promise<string[]> {
+    const rows = await executor.selectFrom('pool').select('id').where('load_balancer_id', '=', loadBalancerId)
+      .orderBy('created_at').orderBy('id').execute()
+    return rows.map((row) => row.id)
+  }
+
   /** The pools with these ids, in the order given (missing ids are skipped); one query per related table. */
   async getMany(ids: readonly string[], executor: Executor = this.db.kysely): Promise<Pool[]> {
     if (ids.length === 0) return []
