@@ -32,7 +32,7 @@ export const markFailedOverTreeActive = databaseTask('loadbalancer.mark-tree-act
  * until heartbeats say otherwise.
  */
 export const markHealthMonitorsOnline = databaseTask('loadbalancer.mark-health-monitors-online', async (trx, { ctx, job }) => {
-  // The pools alone (a create without any reads no more): the flow's first tasks found the LB.
+  // Only the LB's pools are read (one query when it has none); the flow's first tasks found the LB.
   const pools = await ctx.pools.getMany(await ctx.pools.idsOfLoadBalancer(job.target_id, trx), trx)
   const used = pools.filter((pool) => pool.listener_ids.length > 0).flatMap((pool) => pool.healthmonitor_id ?? [])
   const enabled = (await ctx.healthMonitors.getMany(used, trx)).filter((monitor) => monitor.enabled)

@@ -6,7 +6,7 @@ import { databaseTask } from '../task.ts'
 
 type VipOwner = Pick<LoadBalancer, 'id' | 'project_id' | 'vip'>
 
-async function loadBalancer(ctx: FlowContext, id: string, trx: Executor): Promise<VipOwner> {
+async function vipOwner(ctx: FlowContext, id: string, trx: Executor): Promise<VipOwner> {
   const lb = await ctx.loadBalancers.vipOf(id, trx)
   if (!lb) throw new PermanentError(`load balancer ${id} not found`)
   return lb
@@ -28,7 +28,7 @@ async function releaseVip(ctx: FlowContext, lb: VipOwner, trx: Executor): Promis
  * Revert: the VIP ports are deallocated.
  */
 export const allocateVip = databaseTask('network.allocate-vip', async (trx, { ctx, job }) => {
-  const lb = await loadBalancer(ctx, job.target_id, trx)
+  const lb = await vipOwner(ctx, job.target_id, trx)
   const vip = lb.vip
   if (vip?.port_id == null || vip.ip_address == null || vip.subnet_id == null) throw new PermanentError(`load balancer ${lb.id} has no VIP port`)
   const port = await ctx.ports.get(vip.port_id, trx)
@@ -51,6 +51,6 @@ export const allocateVip = databaseTask('network.allocate-vip', async (trx, { ct
 
 /** spec/flows.md §4.3 step 6: the VIP (and additional VIP) addresses are freed. */
 export const deallocateVip = databaseTask('network.deallocate-vip', async (trx, { ctx, job }) => {
-  const lb = await loadBalancer(ctx, job.target_id, trx)
+  const lb = await vipOwner(ctx, job.target_id, trx)
   return { released: await releaseVip(ctx, lb, trx) }
 })
