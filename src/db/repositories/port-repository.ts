@@ -119,9 +119,10 @@ export class PortRepository {
       return (await this.#tryInsert(executor, port)) ? port : undefined
     }
     const ranges = candidateRanges(pools, network)
-    // Most allocations find the address after the previous one free: that one is tried first,
-    // with no query to look for free ones (half of a create's allocation cost otherwise).
-    const next = start === undefined ? undefined : firstFrom(ranges, start)
+    // Most allocations find the first address of the search (the one after the previous) free:
+    // that one is tried first, with no query to look for free ones (half of a create's
+    // allocation cost otherwise).
+    const next = start === undefined ? undefined : batches(ranges, start, 1).next().value?.[0]
     if (next !== undefined) {
       const text = formatIp({ family: network.family, value: next })
       if (!reserved.has(text) && !recent.has(text)) {
@@ -264,17 +265,6 @@ function candidateRanges(pools: ReadonlyArray<{ readonly start: string; readonly
     const end = parseIp(pool.end)
     return start === null || end === null || !contains(network, start) || !contains(network, end) ? [] : [{ start: start.value, end: end.value }]
   })
-}
-
-/** The lowest value of `ranges` at or above `from`, if any. */
-function firstFrom(ranges: readonly Range[], from: bigint): bigint | undefined {
-  let first: bigint | undefined
-  for (const range of ranges) {
-    if (range.end < from) continue
-    const value = range.start > from ? range.start : from
-    if (first === undefined || value < first) first = value
-  }
-  return first
 }
 
 /** Every value of `ranges` once, in batches: from `from` (or the beginning) to the end, then from the beginning up to `from`. */
