@@ -119,7 +119,8 @@ const WAL_RESTART_WAIT_MS = 50
  * checkpoint: it holds the write lock while the readers of older frames finish (they take
  * milliseconds), copies everything back and empties the file. (With a second process reading
  * all the time, 10,000 commits grew the WAL to 118 MB; with this it stays near WAL_RESTART_BYTES
- * on a quiet machine. On a loaded one, a reader descheduled in the middle of its read can hold it up longer.)
+ * on a quiet machine. On a loaded one, a reader descheduled in the middle of its read can hold
+ * it up longer.)
  */
 class WalKeeper {
   /** Commits until the next look at the WAL's size. */
